@@ -1,0 +1,114 @@
+# ptc: the phone template compiler.
+#
+#   make            build build/ptc (installs missing Debian build deps first)
+#   make check      build and run every test suite (Check + CLI + conformance)
+#   make check SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make demo       run the bundled example into demo/
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Our code is compiled with -Wall -Wextra -Werror.  The re2c and bison output
+# is generated code: it gets GEN_CFLAGS, which drop the warnings the generators
+# are known to trip (unused labels/functions, sign comparisons).
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+B        ?= build
+CC       ?= cc
+RE2C     ?= re2c
+BISON    ?= bison
+
+PKGS      := sqlite3 libmicrohttpd gnutls
+DEP_PKGS  := re2c bison check pkg-config libsqlite3-dev libmicrohttpd-dev \
+             libgnutls28-dev sqlite3 libsubunit-dev curl
+
+ifeq ($(SANITIZE),1)
+  B := build-san
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+OPT      ?= -O2 -g
+BASEFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(SANFLAGS) -Iinclude -I$(B)/gen \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS_W  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+GEN_CFLAGS = -Wall -Wno-unused-function -Wno-unused-label -Wno-sign-compare
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+LDFLAGS  += $(SANFLAGS)
+
+GEN_C   := $(B)/gen/lexer.c $(B)/gen/parser.c
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard runtime/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/lexer.o $(B)/gen/parser.o
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+
+.PHONY: all deps check check-unit check-cli demo install clean bench fuzz lint-stock
+all: deps $(B)/ptc
+
+# ---- dependencies -----------------------------------------------------------
+# Installs what a fresh Debian machine lacks (as root), or says the command.
+deps:
+	@missing=""; for p in $(DEP_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "deps: missing$$missing; run: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi; \
+	$(RE2C) --version | grep -Eq '^re2c ([3-9]|[1-9][0-9])\.' || { echo "deps: re2c >= 3.0 required" >&2; exit 1; }; \
+	$(BISON) --version | head -1 | grep -Eq ' 3\.([8-9]|[1-9][0-9])' || { echo "deps: bison >= 3.8 required" >&2; exit 1; }
+
+# ---- generated front end ----------------------------------------------------
+$(B)/gen/lexer.c: grammar/lexer.re $(B)/gen/parser.c
+	@mkdir -p $(@D)
+	$(RE2C) -W --no-generation-date -o $@ $<
+
+$(B)/gen/parser.c: grammar/parser.y
+	@mkdir -p $(@D)
+	$(BISON) -Wall -Werror --no-lines --defines=$(B)/gen/parser.h -o $@ $<
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(BASEFLAGS) $(GEN_CFLAGS) -MMD -c -o $@ $<
+
+# ---- our code ---------------------------------------------------------------
+$(B)/%.o: %.c $(GEN_C)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(CFLAGS_W) -MMD -MP -c -o $@ $<
+
+$(B)/libptc.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/ptc: $(B)/src/main.o $(B)/libptc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libptc.a tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(CFLAGS_W) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libptc.a $(CHECK_LIBS) $(LDLIBS)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- tests ------------------------------------------------------------------
+check: all $(TEST_BIN)
+	@PTC=$$PWD/$(B)/ptc SHARED=$${SHARED:-$$PWD/../shared} CK_FORK=$${CK_FORK:-yes} \
+	  tests/run-all.sh $(TEST_BIN)
+
+demo: all
+	@tests/demo.sh $(B)/ptc
+
+bench: all
+	@bench/run.sh $(B)/ptc
+
+# ---- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/ptc/templates
+	install -m 0755 $(B)/ptc $(DESTDIR)$(PREFIX)/bin/ptc
+	install -m 0644 docs/ptc.1 $(DESTDIR)$(PREFIX)/share/man/man1/ptc.1
+	install -m 0644 docs/ptc-template.5 $(DESTDIR)$(PREFIX)/share/man/man5/ptc-template.5
+	install -m 0644 templates/*.conf $(DESTDIR)$(PREFIX)/share/ptc/templates/
+
+clean:
+	rm -rf build build-san demo

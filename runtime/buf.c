@@ -1,0 +1,148 @@
+/* Growable buffers, checked allocation, hashes. */
+#include "ptc/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void out_of_memory(size_t n)
+{
+    fprintf(stderr, "ptc: out of memory (%zu bytes)\n", n);
+    abort();
+}
+
+void *ptc_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) out_of_memory(n);
+    return p;
+}
+
+void *ptc_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) out_of_memory(n * size);
+    return p;
+}
+
+void *ptc_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) out_of_memory(n);
+    return q;
+}
+
+char *ptc_xstrndup(const char *s, size_t n)
+{
+    char *d = ptc_xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *ptc_xstrdup(const char *s)
+{
+    return ptc_xstrndup(s, strlen(s));
+}
+
+void ptc_buf_reserve(ptc_buf *b, size_t extra)
+{
+    if (b->cap - b->len > extra) return;   /* keep room for a NUL */
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap - b->len <= extra) {
+        if (cap > SIZE_MAX / 2) out_of_memory(SIZE_MAX);
+        cap *= 2;
+    }
+    b->data = ptc_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void ptc_buf_put(ptc_buf *b, const void *p, size_t n)
+{
+    if (n == 0) return;
+    ptc_buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void ptc_buf_putc(ptc_buf *b, char c)
+{
+    ptc_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+}
+
+void ptc_buf_puts(ptc_buf *b, const char *s)
+{
+    ptc_buf_put(b, s, strlen(s));
+}
+
+void ptc_buf_vprintf(ptc_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) return;
+    ptc_buf_reserve(b, (size_t)n + 1);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void ptc_buf_printf(ptc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ptc_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+const char *ptc_buf_cstr(ptc_buf *b)
+{
+    ptc_buf_reserve(b, 1);
+    b->data[b->len] = '\0';
+    return b->data;
+}
+
+void ptc_buf_reset(ptc_buf *b)
+{
+    b->len = 0;
+}
+
+void ptc_buf_free(ptc_buf *b)
+{
+    if (!b) return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+uint64_t ptc_hash64(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint32_t ptc_crc32(const void *p, size_t n)
+{
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    const unsigned char *s = p;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++)
+        c = table[(c ^ s[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}

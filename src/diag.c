@@ -1,0 +1,160 @@
+/* Diagnostics: file:line:col: severity: message [code], source line, caret. */
+#include "ptc/diag.h"
+#include "ptc/buf.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *sev_name[] = { "note", "warning", "error" };
+static const char *sev_color[] = { "\033[1;36m", "\033[1;35m", "\033[1;31m" };
+
+void ptc_diag_init(ptc_diag *d, FILE *out)
+{
+    memset(d, 0, sizeof *d);
+    d->out = out;
+    d->format = PTC_FMT_TEXT;
+    d->show_warnings = 1;
+    d->limit = 100;
+}
+
+static void json_string(FILE *f, const char *s, size_t n)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* GitHub workflow commands need %, CR and LF escaped in the message. */
+static void github_escape(FILE *f, const char *s, int property)
+{
+    for (; *s; s++) {
+        if (*s == '%') fputs("%25", f);
+        else if (*s == '\r') fputs("%0D", f);
+        else if (*s == '\n') fputs("%0A", f);
+        else if (property && *s == ':') fputs("%3A", f);
+        else if (property && *s == ',') fputs("%2C", f);
+        else fputc(*s, f);
+    }
+}
+
+/* Prints the source line (tabs kept so the caret lines up) and a caret. */
+static void print_excerpt(ptc_diag *d, ptc_src *src, unsigned line, unsigned col)
+{
+    size_t start, len;
+    ptc_src_line(src, line, &start, &len);
+    if (len > 400) len = 400;
+    char *shown = ptc_xmalloc(len + 1);
+    if (src->redact) src->redact(src->text + start, len, shown);
+    else memcpy(shown, src->text + start, len);
+    fputs("    ", d->out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)shown[i];
+        fputc(c < 0x20 && c != '\t' ? '?' : (c == 0x7f ? '?' : c), d->out);
+    }
+    fputs("\n    ", d->out);
+    for (unsigned i = 1; i < col && i - 1 < len; i++)
+        fputc(shown[i - 1] == '\t' ? '\t' : ' ', d->out);
+    fputs(d->color ? "\033[1;32m^\033[0m\n" : "^\n", d->out);
+    free(shown);
+}
+
+static void emit(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
+                 ptc_severity sev, const char *code, const char *msg)
+{
+    if (sev == PTC_ERROR) d->errors++;
+    else if (sev == PTC_WARNING) d->warnings++;
+    else d->notes++;
+    if (sev != PTC_ERROR && !d->show_warnings) return;
+    if (d->limit && d->printed >= d->limit) { d->suppressed++; return; }
+    d->printed++;
+    const char *file = src ? src->name : NULL;
+    switch (d->format) {
+    case PTC_FMT_JSON:
+        fputs("{\"file\":", d->out);
+        if (file) json_string(d->out, file, strlen(file)); else fputs("null", d->out);
+        fprintf(d->out, ",\"line\":%u,\"column\":%u,\"severity\":\"%s\",\"code\":",
+                line, col, sev_name[sev]);
+        if (code) json_string(d->out, code, strlen(code)); else fputs("null", d->out);
+        fputs(",\"message\":", d->out);
+        json_string(d->out, msg, strlen(msg));
+        fputs("}\n", d->out);
+        break;
+    case PTC_FMT_GITHUB:
+        fprintf(d->out, "::%s ", sev == PTC_NOTE ? "notice" : sev_name[sev]);
+        if (file) { fputs("file=", d->out); github_escape(d->out, file, 1); fputc(',', d->out); }
+        if (line) fprintf(d->out, "line=%u,", line);
+        if (col) fprintf(d->out, "col=%u,", col);
+        fputs("title=", d->out);
+        github_escape(d->out, code ? code : "ptc", 1);
+        fputs("::", d->out);
+        github_escape(d->out, msg, 0);
+        fputc('\n', d->out);
+        break;
+    default:
+        if (d->color) fputs("\033[1m", d->out);
+        if (file && line && col) fprintf(d->out, "%s:%u:%u: ", file, line, col);
+        else if (file && line) fprintf(d->out, "%s:%u: ", file, line);
+        else if (file) fprintf(d->out, "%s: ", file);
+        else fputs("ptc: ", d->out);
+        if (d->color) fprintf(d->out, "%s%s:\033[0m\033[1m %s\033[0m", sev_color[sev], sev_name[sev], msg);
+        else fprintf(d->out, "%s: %s", sev_name[sev], msg);
+        if (code) fprintf(d->out, " [%s]", code);
+        fputc('\n', d->out);
+        if (src && line && col) print_excerpt(d, src, line, col);
+        break;
+    }
+}
+
+static void report(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
+                   ptc_severity sev, const char *code, const char *fmt, va_list ap)
+{
+    ptc_buf msg = PTC_BUF_INIT;
+    ptc_buf_vprintf(&msg, fmt, ap);
+    emit(d, src, line, col, sev, code, ptc_buf_cstr(&msg));
+    ptc_buf_free(&msg);
+}
+
+void ptc_diag_at(ptc_diag *d, ptc_src *src, size_t off, ptc_severity sev,
+                 const char *code, const char *fmt, ...)
+{
+    unsigned line = 0, col = 0;
+    if (src) ptc_src_linecol(src, off, &line, &col);
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, src, line, col, sev, code, fmt, ap);
+    va_end(ap);
+}
+
+void ptc_diag_line(ptc_diag *d, ptc_src *src, unsigned line, ptc_severity sev,
+                   const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, src, line, 0, sev, code, fmt, ap);
+    va_end(ap);
+}
+
+void ptc_diag_plain(ptc_diag *d, ptc_severity sev, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, NULL, 0, 0, sev, code, fmt, ap);
+    va_end(ap);
+}
+
+void ptc_diag_finish(ptc_diag *d)
+{
+    if (!d->suppressed) return;
+    if (d->format == PTC_FMT_TEXT)
+        fprintf(d->out, "ptc: ... and %u more diagnostic%s not shown\n",
+                d->suppressed, d->suppressed == 1 ? "" : "s");
+    d->suppressed = 0;
+}
