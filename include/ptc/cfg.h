@@ -1,0 +1,45 @@
+/* ptc_cfg: configuration from rc.conf and the environment, and --root.
+ *
+ * rc.conf is read as AstLinux writes it: NAME="value", NAME='value' or
+ * NAME=value lines, `#` comments, an optional `export`; nothing is expanded.
+ * A variable set in the environment wins over rc.conf.
+ *
+ * --root DIR: every absolute path ptc reads or writes by default or from a
+ * template is taken under DIR (ptc_cfg_path); text written into files keeps
+ * the real path.  Paths named on the command line are used as given.
+ */
+#ifndef PTC_CFG_H
+#define PTC_CFG_H
+
+#include "ptc/diag.h"
+
+typedef struct ptc_cfg_var { char *name, *value; } ptc_cfg_var;
+
+typedef struct ptc_cfg {
+    char *root;                 /* "" when no --root */
+    char *rc_path;              /* the rc.conf that was read (real path) */
+    ptc_cfg_var *vars;
+    size_t nvars;
+} ptc_cfg;
+
+/* Reads rc_file (NULL: /etc/rc.conf under root).  A missing default rc.conf
+ * is not an error; a missing rc_file named by the user is (-1, reported). */
+int  ptc_cfg_load(ptc_cfg *c, const char *root, const char *rc_file, ptc_diag *diag);
+void ptc_cfg_free(ptc_cfg *c);
+
+/* The value of name (environment first, then rc.conf), or NULL. */
+const char *ptc_cfg_get(const ptc_cfg *c, const char *name);
+/* ptc_cfg_get, with a default for unset or empty values. */
+const char *ptc_cfg_get_or(const ptc_cfg *c, const char *name, const char *dflt);
+
+/* The path to open for the real path p: root + p when p is absolute and a
+ * root is set, else p.  Caller frees. */
+char *ptc_cfg_path(const ptc_cfg *c, const char *p);
+
+/* PHONEPROV_BASE_DIR or /mnt/kd/phoneprov (a real path, not rooted). */
+const char *ptc_cfg_base_dir(const ptc_cfg *c);
+
+/* Parses rc.conf text into vars (used by ptc_cfg_load, and by tests). */
+void ptc_cfg_parse(ptc_cfg *c, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,33 @@
+/* File-system helpers shared by the cache, the run and the server. */
+#ifndef PTC_FSUTIL_H
+#define PTC_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "ptc/buf.h"
+
+/* Appends the whole file to out.  0, or -1 with errno (EISDIR for a dir). */
+int ptc_read_file(const char *path, ptc_buf *out);
+
+/* mkdir -p with mode for the directories it creates.  0 or -1/errno. */
+int ptc_mkdirs(const char *path, mode_t mode);
+
+/* Writes data to a temporary file beside path (".name.XXXXXX"), fsyncs and
+ * renames it over path.  On failure nothing is left behind and path is
+ * untouched.  0 or -1/errno. */
+int ptc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Creates a temporary file beside path: DIR/.NAME.ptc-XXXXXX.  Returns the
+ * fd and sets *tmp (caller frees), or -1/errno. */
+int ptc_mktemp_beside(const char *path, mode_t mode, char **tmp);
+
+/* fsync on a directory, so a rename inside it is durable. */
+int ptc_fsync_dir(const char *dir);
+
+/* The directory part of path (caller frees); "." when there is none. */
+char *ptc_dirname(const char *path);
+
+/* 1 if the file exists (any type), 0 if not. */
+int ptc_exists(const char *path);
+
+#endif

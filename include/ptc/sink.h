@@ -1,0 +1,41 @@
+/* ptc_sink: where the VM's bytes go.
+ *
+ * A sink is a buffer with an optional file descriptor: with fd < 0 it is a
+ * memory sink (tests, [general] values, files compared before writing); with
+ * a descriptor it flushes whenever the buffer passes flush_at, so a run's
+ * memory stays flat however many phones it writes.  Write errors are kept in
+ * err (an errno) and reported once, at ptc_sink_close.
+ */
+#ifndef PTC_SINK_H
+#define PTC_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "ptc/buf.h"
+
+typedef struct ptc_sink {
+    ptc_buf  buf;
+    int      fd;
+    int      err;
+    size_t   flush_at;
+    uint64_t written;           /* bytes handed to the fd */
+} ptc_sink;
+
+void ptc_sink_init_mem(ptc_sink *s);
+void ptc_sink_init_fd(ptc_sink *s, int fd);
+int  ptc_sink_flush(ptc_sink *s);          /* 0, or -1 with s->err set */
+/* Flushes; does not close the fd.  Returns 0 or the first errno seen. */
+int  ptc_sink_finish(ptc_sink *s);
+void ptc_sink_free(ptc_sink *s);
+
+static inline void ptc_sink_put(ptc_sink *s, const char *p, size_t n)
+{
+    ptc_buf_put(&s->buf, p, n);
+    if (s->fd >= 0 && s->buf.len >= s->flush_at) ptc_sink_flush(s);
+}
+
+/* Writes all of p to fd, retrying on EINTR and short writes. */
+int ptc_write_all(int fd, const void *p, size_t n);
+
+#endif
