@@ -183,8 +183,11 @@ static void open_context(ptc_parser *P, const ptc_tok *open, const ptc_tok *name
 
 static void begin_line(ptc_parser *P, uint32_t off)
 {
+    /* `begin` is empty, so its location is the end of the previous token,
+     * which may sit on a comment line; the line's first token sets off. */
+    (void)off;
     P->line = ptc_ir_alloc(P->ir, sizeof *P->line);
-    P->line->off = off;
+    P->line->off = UINT32_MAX;
     P->seg_last = NULL;
 }
 
@@ -192,6 +195,7 @@ static void set_guard(ptc_parser *P, const ptc_tok *g, ptc_guard_kind kind)
 {
     ptc_ir_line *l = P->line;
     const char *text = P->ir->src->text;
+    l->off = g->off;
     l->guard = kind;
     l->guard_off = g->off;
     l->guard_len = g->len;
@@ -215,6 +219,7 @@ static void set_guard(ptc_parser *P, const ptc_tok *g, ptc_guard_kind kind)
 static void add_segment(ptc_parser *P, const ptc_tok *t, ptc_seg_kind kind)
 {
     ptc_ir_seg *s = ptc_ir_alloc(P->ir, sizeof *s);
+    if (P->line->off == UINT32_MAX) P->line->off = t->off;
     s->kind = kind;
     s->off = kind == PTC_SEG_TEXT ? t->val_off : t->off;
     s->len = kind == PTC_SEG_TEXT ? t->val_len : t->len;

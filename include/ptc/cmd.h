@@ -1,0 +1,23 @@
+/* The commands.  Each is thin: it parses its options and wires the stages
+ * (front end, cache, VM, run planner, server); none re-implements a stage.
+ * Each returns the process exit status (docs/ptc.1 lists them). */
+#ifndef PTC_CMD_H
+#define PTC_CMD_H
+
+int ptc_cmd_compile(int argc, char **argv);
+int ptc_cmd_disasm(int argc, char **argv);
+int ptc_cmd_run(int argc, char **argv);
+int ptc_cmd_lint(int argc, char **argv);
+int ptc_cmd_serve(int argc, char **argv);
+int ptc_cmd_status(int argc, char **argv);
+
+/* Exit statuses shared by the commands. */
+enum {
+    PTC_EXIT_OK = 0,
+    PTC_EXIT_ERROR = 1,         /* bad input, I/O failure */
+    PTC_EXIT_EXISTS = 2,        /* run: output exists and -f not given; lint/compile: usage */
+    PTC_EXIT_NOPASS = 3,        /* run: a password is missing and -a not given */
+    PTC_EXIT_USAGE = 64         /* bad command line (run, compile, disasm, serve) */
+};
+
+#endif

@@ -1,0 +1,18 @@
+/* ptc_disasm: a program as text, one instruction a line, in the spirit of
+ * SQLite's EXPLAIN and `luac -l`:
+ *
+ *   [dialplan]
+ *      12  TEXT    K4         "exten => "                 ; line 14
+ *      13  VAR     EXT1                                   ; line 14
+ *
+ * Operand formats come from the opcode table (include/ptc/opcodes.h).
+ */
+#ifndef PTC_DISASM_H
+#define PTC_DISASM_H
+
+#include <stdio.h>
+#include "ptc/prog.h"
+
+void ptc_disasm_print(const ptc_prog *p, const char *name, FILE *out);
+
+#endif

@@ -1,0 +1,117 @@
+/* ptc compile, ptc disasm. */
+#include "ptc/cmd.h"
+#include "ptc/cache.h"
+#include "ptc/disasm.h"
+#include "ptc/buf.h"
+#include "ptc/templates.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char compile_usage[] =
+    "Usage: ptc compile [--cache-dir DIR] [-v] PATH...\n"
+    "\n"
+    "Compiles templates (files, or directories of *.conf) into the bytecode\n"
+    "cache.  Errors are reported as file:line:col; the exit status is 1 when\n"
+    "any template has errors, 64 for a bad command line.\n"
+    "\n"
+    "  --cache-dir DIR  the cache (default $PTC_CACHE_DIR, $XDG_CACHE_HOME/ptc,\n"
+    "                   or ~/.cache/ptc); it must not be served to phones\n"
+    "  -v, --verbose    say for each template whether the cache held it\n"
+    "  -h, --help       this text\n";
+
+static const char disasm_usage[] =
+    "Usage: ptc disasm [--cache-dir DIR] TEMPLATE...\n"
+    "\n"
+    "Prints each context's bytecode, one instruction per line with its\n"
+    "operands and the source line it came from.\n";
+
+typedef struct {
+    const char *cache_dir;
+    int verbose;
+} common_opts;
+
+static int parse_common(int argc, char **argv, common_opts *o, const char *usage)
+{
+    static const struct option longs[] = {
+        {"cache-dir", required_argument, NULL, 'C'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'C': o->cache_dir = optarg; break;
+        case 'v': o->verbose = 1; break;
+        case 'h': fputs(usage, stdout); exit(0);
+        default:  fputs(usage, stderr); return -1;
+        }
+    }
+    if (optind >= argc) { fputs(usage, stderr); return -1; }
+    return optind;
+}
+
+/* Loads one template through the cache; reports its errors. */
+static ptc_prog *load(ptc_cache *cache, const char *path, ptc_diag *diag)
+{
+    ptc_src *src = ptc_src_load(path, NULL);
+    if (!src) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    ptc_prog *p = ptc_cache_get(cache, src, diag);
+    ptc_src_free(src);
+    return p;
+}
+
+int ptc_cmd_compile(int argc, char **argv)
+{
+    common_opts o = {0};
+    int first = parse_common(argc, argv, &o, compile_usage);
+    if (first < 0) return PTC_EXIT_USAGE;
+    ptc_diag diag;
+    ptc_diag_init(&diag, stderr);
+    ptc_cache cache;
+    ptc_cache_init(&cache, o.cache_dir);
+    if (o.verbose) cache.log = stderr;
+    ptc_pathlist list = {0};
+    for (int i = first; i < argc; i++)
+        if (ptc_templates_expand(argv[i], &list, &diag) != 0) continue;
+    for (size_t i = 0; i < list.n; i++) ptc_prog_free(load(&cache, list.v[i], &diag));
+    ptc_diag_finish(&diag);
+    if (o.verbose)
+        fprintf(stderr, "ptc: %zu template%s: %u from cache, %u compiled\n", list.n,
+                list.n == 1 ? "" : "s", cache.hits, cache.misses);
+    ptc_pathlist_free(&list);
+    ptc_cache_free(&cache);
+    return diag.errors ? PTC_EXIT_ERROR : PTC_EXIT_OK;
+}
+
+int ptc_cmd_disasm(int argc, char **argv)
+{
+    common_opts o = {0};
+    int first = parse_common(argc, argv, &o, disasm_usage);
+    if (first < 0) return PTC_EXIT_USAGE;
+    ptc_diag diag;
+    ptc_diag_init(&diag, stderr);
+    ptc_cache cache;
+    ptc_cache_init(&cache, o.cache_dir);
+    if (o.verbose) cache.log = stderr;
+    for (int i = first; i < argc; i++) {
+        ptc_prog *p = load(&cache, argv[i], &diag);
+        if (!p) continue;
+        if (i > first) putchar('\n');
+        ptc_disasm_print(p, argv[i], stdout);
+        ptc_prog_free(p);
+    }
+    ptc_diag_finish(&diag);
+    ptc_cache_free(&cache);
+    return diag.errors ? PTC_EXIT_ERROR : PTC_EXIT_OK;
+}
