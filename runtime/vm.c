@@ -45,6 +45,7 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
     uint32_t pc = p->entry[PTC_CTX_GENERAL];
     if (pc == PTC_NO_ENTRY) return;
     ptc_buf *val = &keys->scratch;
+    uint32_t key_bit = 0;
     val->len = 0;
     for (;;) {
         const ptc_insn *i = &p->code[pc++];
@@ -54,6 +55,7 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
             break;
         case PTC_OP_VAR:
             ptc_buf_put(val, r->v[i->a], r->n[i->a]);
+            if (r->n[i->a] && memchr(r->v[i->a], '/', r->n[i->a])) keys->tainted |= key_bit;
             break;
         case PTC_OP_ONLY:
             if (!ext1_is(p, r, i->b)) pc = i->c;
@@ -63,7 +65,9 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
             break;
         case PTC_OP_KEY:        /* start key A's value, or skip it */
             val->len = 0;
-            if (!(want & (1u << i->a))) pc = i->c;
+            key_bit = 1u << i->a;
+            if (!(want & key_bit)) pc = i->c;
+            else keys->tainted &= ~key_bit;
             break;
         case PTC_OP_ENDKEY: {   /* the value ends at its first space (as the
                                  * original's `[^ ]*`), the last one wins */

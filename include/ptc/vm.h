@@ -30,6 +30,7 @@ static inline void ptc_vm_set(ptc_vm_rec *r, int slot, const char *v, size_t n)
 typedef struct ptc_vm_keys {
     ptc_buf  val[PTC_KEY_COUNT];
     uint32_t set;
+    uint32_t tainted;           /* bit k: a variable put a `/` into key k */
     ptc_buf  scratch;           /* the value being built, reused */
 } ptc_vm_keys;
 
@@ -39,7 +40,9 @@ void ptc_vm_keys_free(ptc_vm_keys *k);
 void ptc_vm_run(const ptc_prog *p, int ctx, const ptc_vm_rec *r, ptc_sink *out);
 
 /* Evaluates [general] for phone r, assigning only the keys in want (a bit
- * mask of ptc_key); keys not in want keep their previous values. */
+ * mask of ptc_key); keys not in want keep their previous values.  A key
+ * whose value got a `/` from a variable is marked in tainted, so a path can
+ * refuse to let phone data choose its directory. */
 void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_vm_keys *keys);
 
 #endif

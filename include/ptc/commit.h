@@ -1,0 +1,56 @@
+/* ptc_commit: making a whole generation of files visible at once.
+ *
+ * Every output is first written to a temporary file beside its final name
+ * (.NAME.ptc-XXXXXX: a dot file, never served).  Before any temporary file
+ * is created, an intent record lists the directories that will hold them.
+ * Then:
+ *
+ *   1. every temporary file is fsynced;
+ *   2. the commit record (the manifest: temp -> final for each file, and
+ *      the table swap) is written atomically: this is the commit point;
+ *   3. the renames and the SQLite swap are carried out;
+ *   4. the manifest and the intent record are removed.
+ *
+ * ptc_commit_recover, called at the start of every run under the run lock,
+ * finishes a manifest it finds (roll forward: a killed run after step 2 is
+ * complete) or, without one, deletes the temporary files named by the
+ * intent record and any phoneprov_build table (roll back).  So after a kill
+ * at any moment, the next run starts from the old generation or the new one,
+ * never a mix.
+ */
+#ifndef PTC_COMMIT_H
+#define PTC_COMMIT_H
+
+#include "ptc/diag.h"
+#include "ptc/templates.h"
+
+typedef struct ptc_commit {
+    char *manifest, *intent;    /* paths of the two records */
+    ptc_pathlist tmp, final;
+    ptc_pathlist dirs;          /* directories that hold temporary files */
+    int db_swap;                /* 0 none, 1 swap build table, 2 drop table */
+    char *db_path;
+} ptc_commit;
+
+/* state_dir: where the records live (the database's directory). */
+void ptc_commit_init(ptc_commit *c, const char *state_dir, const char *db_path);
+void ptc_commit_free(ptc_commit *c);
+
+/* Finishes or undoes an interrupted run.  0, or -1 after reporting. */
+int  ptc_commit_recover(ptc_commit *c, ptc_diag *diag);
+
+/* Records the directories that will hold temporary files (step 0). */
+int  ptc_commit_intent(ptc_commit *c, const ptc_pathlist *dirs, ptc_diag *diag);
+
+/* Adds a finished temporary file and its final name. */
+void ptc_commit_add(ptc_commit *c, const char *tmp, const char *final);
+
+/* Steps 1-4.  On failure before the commit point, everything is rolled
+ * back; -1 after reporting. */
+int  ptc_commit_run(ptc_commit *c, ptc_diag *diag);
+
+/* Deletes the temporary files added so far and the intent record (a run
+ * that fails before committing). */
+void ptc_commit_abort(ptc_commit *c);
+
+#endif

@@ -1,0 +1,155 @@
+/* The phoneprov table in SQLite. */
+#include "ptc/db.h"
+#include "ptc/buf.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ptc_db {
+    sqlite3 *h;
+    sqlite3_stmt *insert;
+    char *path;
+};
+
+/* The original's CREATE text, byte for byte: sqlite_master keeps it (with the
+ * name rewritten by RENAME), and so does `.schema`. */
+static const char create_build[] =
+    "CREATE TABLE 'phoneprov_build' (\n"
+    "  'id' INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,\n"
+    "  'ext' TEXT DEFAULT '',\n"
+    "  'cid_name' TEXT DEFAULT '',\n"
+    "  'cid_num' TEXT DEFAULT '',\n"
+    "  'account' TEXT DEFAULT '',\n"
+    "  'line' INTEGER DEFAULT 1,\n"
+    "  'mac_addr' TEXT DEFAULT '',\n"
+    "  'template' TEXT DEFAULT '',\n"
+    "  'model' TEXT DEFAULT '',\n"
+    "  'vendor' TEXT DEFAULT '',\n"
+    "  'sip_driver' TEXT DEFAULT ''\n"
+    ")";
+
+static int fail(ptc_db *db, ptc_diag *diag, const char *what)
+{
+    ptc_diag_plain(diag, PTC_ERROR, "sqlite", "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+    return -1;
+}
+
+static int exec(ptc_db *db, const char *sql, ptc_diag *diag)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &err) == SQLITE_OK) return 0;
+    ptc_diag_plain(diag, PTC_ERROR, "sqlite", "%s: %s", db->path, err ? err : "error");
+    sqlite3_free(err);
+    return -1;
+}
+
+ptc_db *ptc_db_open(const char *path, int timeout_ms, ptc_diag *diag)
+{
+    ptc_db *db = ptc_xcalloc(1, sizeof *db);
+    db->path = ptc_xstrdup(path);
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        fail(db, diag, "cannot open database");
+        goto bad;
+    }
+    sqlite3_busy_timeout(db->h, timeout_ms);
+    /* A corrupt file fails here rather than half-way through a run. */
+    if (exec(db, "SELECT count(*) FROM sqlite_master", diag) != 0) goto bad;
+    return db;
+bad:
+    ptc_db_close(db);
+    return NULL;
+}
+
+void ptc_db_close(ptc_db *db)
+{
+    if (!db) return;
+    sqlite3_finalize(db->insert);
+    sqlite3_close(db->h);
+    free(db->path);
+    free(db);
+}
+
+int ptc_db_has_table(ptc_db *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+int ptc_db_build_begin(ptc_db *db, int keep_existing, ptc_diag *diag)
+{
+    if (exec(db, "BEGIN IMMEDIATE; DROP TABLE IF EXISTS 'phoneprov_build'", diag) != 0) return -1;
+    if (exec(db, create_build, diag) != 0) goto bad;
+    if (keep_existing && ptc_db_has_table(db, "phoneprov") &&
+        exec(db, "INSERT INTO 'phoneprov_build' SELECT id, ext, cid_name, cid_num, account, line, "
+                 "mac_addr, template, model, vendor, sip_driver FROM 'phoneprov' ORDER BY id", diag) != 0)
+        goto bad;
+    if (sqlite3_prepare_v2(db->h,
+            "INSERT INTO 'phoneprov_build' (ext, cid_name, cid_num, account, line, mac_addr, "
+            "template, model, vendor, sip_driver) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+            -1, &db->insert, NULL) != SQLITE_OK) {
+        fail(db, diag, "prepare");
+        goto bad;
+    }
+    return 0;
+bad:
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int ptc_db_build_add(ptc_db *db, const ptc_db_row *r, ptc_diag *diag)
+{
+    sqlite3_stmt *st = db->insert;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, r->ext, r->ext_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->cid_name, r->cid_name_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->cid_num, r->cid_num_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->account, r->account_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, r->line);
+    sqlite3_bind_text(st, 6, r->mac_addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->template_, r->template_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, r->model, r->model_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r->vendor, r->vendor_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, r->sip_driver, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) return fail(db, diag, "insert");
+    return 0;
+}
+
+int ptc_db_build_end(ptc_db *db, ptc_diag *diag)
+{
+    sqlite3_finalize(db->insert);
+    db->insert = NULL;
+    if (exec(db, "COMMIT", diag) != 0) {
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int ptc_db_swap(ptc_db *db, int drop_when_no_build, ptc_diag *diag)
+{
+    if (exec(db, "BEGIN IMMEDIATE", diag) != 0) return -1;
+    int rc;
+    if (ptc_db_has_table(db, "phoneprov_build"))
+        rc = exec(db, "DROP TABLE IF EXISTS 'phoneprov'; "
+                      "ALTER TABLE 'phoneprov_build' RENAME TO 'phoneprov'", diag);
+    else if (drop_when_no_build)
+        rc = exec(db, "DROP TABLE IF EXISTS 'phoneprov'", diag);
+    else
+        rc = 0;
+    if (rc == 0 && exec(db, "COMMIT", diag) == 0) return 0;
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int ptc_db_drop_build(ptc_db *db, ptc_diag *diag)
+{
+    return exec(db, "DROP TABLE IF EXISTS 'phoneprov_build'", diag);
+}
