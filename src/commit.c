@@ -171,6 +171,7 @@ void ptc_commit_add(ptc_commit *c, const char *tmp, const char *final)
 
 void ptc_commit_abort(ptc_commit *c)
 {
+    if (c->committed) return;           /* the next run rolls forward */
     for (size_t i = 0; i < c->tmp.n; i++) unlink(c->tmp.v[i]);
     for (size_t i = 0; i < c->dirs.n; i++) remove_temps_in(c->dirs.v[i]);
     unlink(c->intent);
@@ -189,6 +190,7 @@ int ptc_commit_run(ptc_commit *c, ptc_diag *diag)
         return -1;
     }
     ptc_buf_free(&m);
+    c->committed = 1;
     char *dir = ptc_dirname(c->manifest);
     ptc_fsync_dir(dir);
     free(dir);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *sev_name[] = { "note", "warning", "error" };
 static const char *sev_color[] = { "\033[1;36m", "\033[1;35m", "\033[1;31m" };
@@ -157,4 +158,10 @@ void ptc_diag_finish(ptc_diag *d)
         fprintf(d->out, "ptc: ... and %u more diagnostic%s not shown\n",
                 d->suppressed, d->suppressed == 1 ? "" : "s");
     d->suppressed = 0;
+}
+
+void ptc_diag_set_color_auto(ptc_diag *d)
+{
+    const char *nc = getenv("NO_COLOR");
+    d->color = d->format == PTC_FMT_TEXT && isatty(fileno(d->out)) && !(nc && *nc);
 }

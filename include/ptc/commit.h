@@ -29,6 +29,7 @@ typedef struct ptc_commit {
     ptc_pathlist tmp, final;
     ptc_pathlist dirs;          /* directories that hold temporary files */
     int db_swap;                /* 0 none, 1 swap build table, 2 drop table */
+    int committed;              /* the manifest is written: no way back */
     char *db_path;
 } ptc_commit;
 

@@ -46,6 +46,9 @@ void ptc_diag_line(ptc_diag *d, ptc_src *src, unsigned line, ptc_severity sev,
 /* Report with no source location: "ptc: error: message". */
 void ptc_diag_plain(ptc_diag *d, ptc_severity sev, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Colour when out is a terminal and NO_COLOR is unset. */
+void ptc_diag_set_color_auto(ptc_diag *d);
+
 /* Prints "and N more" when messages were held back by the limit. */
 void ptc_diag_finish(ptc_diag *d);
 

@@ -1,0 +1,328 @@
+/* ptc run: options, the SIP server address, -a/-A, -r/-R, the run lock. */
+#include "ptc/cmd.h"
+#include "ptc/run.h"
+#include "ptc/buf.h"
+#include "ptc/fsutil.h"
+#include "ptc/rec.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "Usage: ptc run [options...] massdeployment.conf\n"
+    "\n"
+    "Generates every provisioning file, Asterisk include file and the SQLite\n"
+    "phoneprov table for a phone list, all or nothing.\n"
+    "\n"
+    "Options:\n"
+    "  -a, --auto-pass         Automatically generate missing password(s)\n"
+    "  -A, --only-pass         Same as \"-a, --auto-pass\" without further processing\n"
+    "  -f, --force-overwrite   Overwrite existing files\n"
+    "  -h, --help              Show this help text\n"
+    "  -i, --if-name           Interface Name: INTIF, INT2IF, INT3IF, INT4IF, EXTIF, ethN, brN\n"
+    "                                          Defaults to config variable PHONEPROV_GW_IF\n"
+    "  -p, --partial           Partial input, append \"dialplan\" and \"sip\" entries to existing\n"
+    "  -r, --auto-reload       Automatically reload Asterisk \"dialplan\" and \"sip\" on success\n"
+    "  -R, --only-reload       Same as \"-r, --auto-reload\" without further processing\n"
+    "      --root DIR          Read and write every default and template path under DIR\n"
+    "      --rc FILE           Configuration file (default /etc/rc.conf)\n"
+    "      --db FILE           SQLite database (default /mnt/kd/asterisk-odbc.sqlite3)\n"
+    "      --cache-dir DIR     Bytecode cache (default ~/.cache/ptc)\n"
+    "  -n, --dry-run           Print what would be created, changed or left unchanged\n"
+    "  -q, --quiet             Print errors only\n"
+    "  -v, --verbose           Name every file written, and cache misses\n"
+    "\n"
+    "Exit status: 0 success, 1 error, 2 an output file exists (use -f),\n"
+    "3 a password is missing (use -a).\n";
+
+typedef struct {
+    int auto_pass, only_pass, force, partial, reload, only_reload, dry_run, quiet, verbose;
+    const char *if_name, *root, *rc, *db, *cache_dir, *list;
+} run_args;
+
+static int parse_args(int argc, char **argv, run_args *a)
+{
+    static const struct option longs[] = {
+        {"auto-pass", no_argument, NULL, 'a'}, {"only-pass", no_argument, NULL, 'A'},
+        {"force-overwrite", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {"if-name", required_argument, NULL, 'i'}, {"partial", no_argument, NULL, 'p'},
+        {"auto-reload", no_argument, NULL, 'r'}, {"only-reload", no_argument, NULL, 'R'},
+        {"root", required_argument, NULL, 1}, {"rc", required_argument, NULL, 2},
+        {"db", required_argument, NULL, 3}, {"cache-dir", required_argument, NULL, 4},
+        {"dry-run", no_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0}
+    };
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "aAfhi:prRnqv", longs, NULL)) != -1) {
+        switch (c) {
+        case 'a': a->auto_pass = 1; break;
+        case 'A': a->auto_pass = a->only_pass = 1; break;
+        case 'f': a->force = 1; break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        case 'i': a->if_name = optarg; break;
+        case 'p': a->partial = 1; break;
+        case 'r': a->reload = 1; break;
+        case 'R': a->reload = a->only_reload = 1; break;
+        case 1: a->root = optarg; break;
+        case 2: a->rc = optarg; break;
+        case 3: a->db = optarg; break;
+        case 4: a->cache_dir = optarg; break;
+        case 'n': a->dry_run = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'v': a->verbose = 1; break;
+        default: fputs(usage_text, stderr); return -1;
+        }
+    }
+    if (optind < argc) a->list = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "ptc run: one phone list only (got '%s' too)\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the SIP server address ------------------------------------------------- */
+
+static char *ipv4_of_interface(const char *ifname)
+{
+    struct ifaddrs *ifs, *i;
+    char *found = NULL;
+    if (!ifname || !*ifname || getifaddrs(&ifs) != 0) return NULL;
+    for (i = ifs; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, ifname)) continue;
+        char buf[INET_ADDRSTRLEN];
+        if (inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof buf))
+            found = ptc_xstrdup(buf);
+    }
+    freeifaddrs(ifs);
+    return found;
+}
+
+/* -i INTIF..INT4IF take INTIP..INT4IP from the configuration, EXTIF and real
+ * interface names their address; PHONEPROV_GW_IP overrides both. */
+static char *sip_server_ipv4(const ptc_cfg *cfg, const char *if_name, ptc_diag *diag)
+{
+    static const char *const names[][2] = {
+        {"INTIF", "INTIP"}, {"INT2IF", "INT2IP"}, {"INT3IF", "INT3IP"}, {"INT4IF", "INT4IP"},
+    };
+    const char *gw = ptc_cfg_get(cfg, "PHONEPROV_GW_IP");
+    if (gw && *gw) return ptc_xstrdup(gw);
+    if (!if_name || !*if_name) if_name = ptc_cfg_get_or(cfg, "PHONEPROV_GW_IF", "INTIF");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(if_name, names[i][0])) continue;
+        const char *ip = ptc_cfg_get(cfg, names[i][1]);
+        if (ip && *ip) return ptc_xstrdup(ip);
+        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s is not set in %s",
+                       if_name, names[i][1], cfg->rc_path);
+        return NULL;
+    }
+    const char *dev = strcmp(if_name, "EXTIF") == 0 ? ptc_cfg_get(cfg, "EXTIF") : if_name;
+    char *ip = ipv4_of_interface(dev);
+    if (!ip)
+        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s has no IPv4 address",
+                       if_name, dev && *dev ? dev : "(unset)");
+    return ip;
+}
+
+/* ---- -a: missing passwords ------------------------------------------------ */
+
+static void gen_password(char out[17])
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char r[12];
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) abort();             /* no entropy: never write a weak secret */
+        got += (size_t)n;
+    }
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = (uint32_t)r[i * 3] << 16 | (uint32_t)r[i * 3 + 1] << 8 | r[i * 3 + 2];
+        for (int k = 0; k < 4; k++) out[i * 4 + k] = b64[(v >> (18 - 6 * k)) & 63];
+    }
+    out[16] = '\0';
+}
+
+/* Inserts a password after the extension field of each line that lacks one;
+ * every other byte of the file stays as it was, and so does its mode and
+ * owner.  Returns how many were added, or -1 after reporting. */
+static int auto_pass(const char *path, ptc_diag *diag)
+{
+    ptc_src *src = ptc_src_load(path, NULL);
+    if (!src) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    src->redact = ptc_rec_redact;
+    ptc_buf out = PTC_BUF_INIT;
+    ptc_diag quiet = *diag;
+    quiet.limit = 1;
+    quiet.printed = 1;                  /* the run reports bad lines itself */
+    uint32_t pos = 0, off, len, copied = 0;
+    unsigned line = 0;
+    int added = 0, rc = 0;
+    ptc_rec r;
+    while (ptc_rec_next_line(src, &pos, &off, &len, &line)) {
+        ptc_rec_parse(src, off, len, line, &r, &quiet);
+        if (!r.missing_password || r.extf.len == 0 || r.passf.len) continue;
+        uint32_t at = r.extf.off + r.extf.len;
+        char pw[17];
+        gen_password(pw);
+        ptc_buf_put(&out, src->text + copied, at - copied);
+        ptc_buf_printf(&out, " %s", pw);
+        copied = at;
+        added++;
+    }
+    if (added) {
+        ptc_buf_put(&out, src->text + copied, src->len - copied);
+        struct stat st;
+        if (stat(path, &st) != 0 || ptc_write_file_atomic(path, out.data, out.len, st.st_mode & 07777) != 0) {
+            ptc_diag_plain(diag, PTC_ERROR, "io", "cannot rewrite %s: %s", path, strerror(errno));
+            rc = -1;
+        } else if (geteuid() == 0 && chown(path, st.st_uid, st.st_gid) != 0) {
+            ptc_diag_plain(diag, PTC_WARNING, "io", "cannot keep the owner of %s: %s", path, strerror(errno));
+        }
+    }
+    ptc_buf_free(&out);
+    ptc_src_free(src);
+    return rc ? rc : added;
+}
+
+/* ---- -r: reload ------------------------------------------------------------ */
+
+static int run_quiet(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int reload_asterisk(const ptc_cfg *cfg, ptc_diag *diag)
+{
+    printf("Auto-reloading Asterisk 'dialplan' and 'sip'.\n");
+    fflush(stdout);
+    char *script = ptc_cfg_path(cfg, "/mnt/kd/phoneprov-reload.script");
+    int rc;
+    if (access(script, X_OK) == 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(script, script, (char *)NULL);
+            _exit(127);
+        }
+        int status = 0;
+        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        rc = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (rc != 0) ptc_diag_plain(diag, PTC_WARNING, "reload", "%s failed (status %d)", script, rc);
+    } else {
+        char *dp[] = {"asterisk", "-rx", "dialplan reload", NULL};
+        char *sip[] = {"asterisk", "-rx", "sip reload", NULL};
+        rc = run_quiet(dp);
+        int rc2 = run_quiet(sip);
+        if (rc != 0 || rc2 != 0)
+            ptc_diag_plain(diag, PTC_WARNING, "reload", "asterisk reload failed (status %d, %d)", rc, rc2);
+    }
+    free(script);
+    return 0;
+}
+
+/* ---- the command ----------------------------------------------------------- */
+
+/* Serialises runs: a second ptc run waits for the first instead of
+ * interleaving.  The lock is on the database file, which every run
+ * creates anyway (as the original's sqlite3 calls did). */
+static int take_lock(const ptc_cfg *cfg, const char *db_real, ptc_diag *diag)
+{
+    char *db = ptc_cfg_path(cfg, db_real);
+    char *dir = ptc_dirname(db);
+    int fd = -1;
+    if (ptc_mkdirs(dir, 0755) == 0) fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) ptc_diag_plain(diag, PTC_ERROR, "io", "cannot open %s: %s", db, strerror(errno));
+    else while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
+    free(dir);
+    free(db);
+    return fd;
+}
+
+int ptc_cmd_run(int argc, char **argv)
+{
+    run_args a = {0};
+    if (parse_args(argc, argv, &a) != 0) return PTC_EXIT_ERROR;
+    ptc_diag diag;
+    ptc_diag_init(&diag, stderr);
+    diag.show_warnings = a.verbose;
+    ptc_diag_set_color_auto(&diag);
+    ptc_cfg cfg;
+    ptc_cache cache;
+    ptc_cache_init(&cache, a.cache_dir);
+    if (a.verbose) cache.log = stderr;
+    char *ip = NULL;
+    int rc = PTC_EXIT_ERROR, lock = -1;
+    if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
+    if (a.only_reload) { rc = reload_asterisk(&cfg, &diag); goto out; }
+    if (!a.list) { fputs(usage_text, stderr); goto out; }
+    struct stat st;
+    if (stat(a.list, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ptc_diag_plain(&diag, PTC_ERROR, "io", "file not found: %s%s", a.list,
+                       errno == 0 && !S_ISREG(st.st_mode) ? " (not a regular file)" : "");
+        goto out;
+    }
+    if (a.auto_pass) {
+        if (!a.quiet) puts("Auto-generating password(s):");
+        int n = a.dry_run ? 0 : auto_pass(a.list, &diag);
+        if (n < 0) goto out;
+        if (!a.quiet) puts(n ? "Missing password(s) were added to input file."
+                             : "No missing password(s), input file left unchanged.");
+        if (a.only_pass) { rc = PTC_EXIT_OK; goto out; }
+    }
+    if (!(ip = sip_server_ipv4(&cfg, a.if_name, &diag))) goto out;
+    ptc_run_opts o = {
+        .list_path = a.list,
+        .db_path = a.db ? a.db : "/mnt/kd/asterisk-odbc.sqlite3",
+        .sip_server_ipv4 = ip,
+        .force = a.force, .partial = a.partial, .dry_run = a.dry_run,
+        .quiet = a.quiet, .verbose = a.verbose,
+        .progress_tty = isatty(1), .out = stdout,
+    };
+    if (!a.dry_run && (lock = take_lock(&cfg, o.db_path, &diag)) < 0) goto out;
+    ptc_run_stats stats;
+    rc = ptc_run(&o, &cfg, &cache, &diag, &stats);
+    ptc_diag_finish(&diag);
+    if (rc == PTC_EXIT_OK && !a.quiet) {
+        if (o.progress_tty) putchar('\n');
+        if (!a.dry_run) puts("Done");
+        printf("ptc: %u phone%s: %u file%s created, %u changed, %u unchanged; %u table row%s%s\n",
+               stats.phones, stats.phones == 1 ? "" : "s", stats.created, stats.created == 1 ? "" : "s",
+               stats.changed, stats.unchanged, stats.rows, stats.rows == 1 ? "" : "s",
+               a.dry_run ? " (dry run: nothing written)" : "");
+    }
+    if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, &diag);
+out:
+    if (lock >= 0) close(lock);
+    free(ip);
+    ptc_cfg_free(&cfg);
+    ptc_cache_free(&cache);
+    return rc;
+}

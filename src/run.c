@@ -1,0 +1,612 @@
+/* The mass deployment: read, plan, execute, commit (include/ptc/run.h). */
+#include "ptc/run.h"
+#include "ptc/cmd.h"
+#include "ptc/commit.h"
+#include "ptc/db.h"
+#include "ptc/fsutil.h"
+#include "ptc/map.h"
+#include "ptc/phone.h"
+#include "ptc/rec.h"
+#include "ptc/sink.h"
+#include "ptc/vm.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROV_BIT 0x80000000u
+#define MANY_FILES 64           /* above this, include files are appended by path */
+
+typedef struct tmpl {
+    char *name;
+    ptc_prog *prog;             /* NULL: missing or broken (reported once) */
+    int order;                  /* first appearance in the phone list */
+} tmpl;
+
+typedef struct outfile {        /* an include file ([dialplanN], [sip], [pjsip]) */
+    char *real, *open;
+    int ctx;
+    unsigned line;              /* first phone line writing to it */
+    int hdr_order;              /* template order that chose the header */
+    char *hdr_context;          /* dialplan context line, "" for none */
+    int existed;
+    char *tmp;
+    int fd, cmp_fd;
+    ptc_sink sink;
+} outfile;
+
+typedef struct run {
+    const ptc_run_opts *o;
+    ptc_cfg *cfg;
+    ptc_cache *cache;
+    ptc_diag *diag;
+    ptc_run_stats *st;
+    ptc_src *list;
+    tmpl *t;
+    size_t nt;
+    outfile *f;
+    size_t nf;
+    ptc_map outputs, macs, accounts;
+    ptc_phone ph;
+    ptc_phone_env env;
+    ptc_buf content, existing;
+    unsigned missing;
+    ptc_pathlist exists, dirs;
+    ptc_map dir_seen;
+    int any_sql;
+    ptc_commit commit;
+    ptc_db *db;
+} run;
+
+static uint64_t hash_str(const char *s)
+{
+    return ptc_hash64(s, strlen(s));
+}
+
+/* ---- templates ------------------------------------------------------------ */
+
+static tmpl *get_template(run *R, const ptc_rec *r)
+{
+    const char *name = ptc_rec_str(R->list, r->tmpl);
+    for (size_t i = 0; i < R->nt; i++)
+        if (strlen(R->t[i].name) == r->tmpl.len && !memcmp(R->t[i].name, name, r->tmpl.len))
+            return &R->t[i];
+    R->t = ptc_xrealloc(R->t, (R->nt + 1) * sizeof *R->t);
+    tmpl *t = &R->t[R->nt];
+    t->name = ptc_xstrndup(name, r->tmpl.len);
+    t->order = (int)R->nt++;
+    t->prog = NULL;
+    ptc_buf real = PTC_BUF_INIT;
+    ptc_buf_printf(&real, "%s/templates/%s.conf", R->env.base_dir, t->name);
+    char *open_path = ptc_cfg_path(R->cfg, ptc_buf_cstr(&real));
+    ptc_src *src = ptc_src_load(open_path, NULL);
+    if (!src) {
+        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "unknown-template",
+                    "template \"%s\" not found: %s: %s", t->name, open_path, strerror(errno));
+    } else {
+        t->prog = ptc_cache_get(R->cache, src, R->diag);
+        ptc_src_free(src);
+    }
+    free(open_path);
+    ptc_buf_free(&real);
+    return t;
+}
+
+/* ---- plan ----------------------------------------------------------------- */
+
+static void note_dir(run *R, const char *open_path)
+{
+    char *dir = ptc_dirname(open_path);
+    int ins;
+    ptc_map_put(&R->dir_seen, hash_str(dir), &ins);
+    if (ins) ptc_pathlist_add(&R->dirs, dir);
+    free(dir);
+}
+
+static void note_existing(run *R, const char *open_path, int guarded)
+{
+    if (guarded && !R->o->force) ptc_pathlist_add(&R->exists, open_path);
+}
+
+static void plan_prov(run *R, const ptc_rec *r, const char *path)
+{
+    int ins;
+    uint32_t *v = ptc_map_put(&R->outputs, hash_str(path), &ins);
+    if (!ins) {
+        if (*v & PROV_BIT)
+            ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
+                          "provisioning file %s is also written for line %u", path, *v & ~PROV_BIT);
+        else
+            ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
+                          "provisioning file %s is also the include file of line %u",
+                          path, R->f[*v - 1].line);
+        return;
+    }
+    *v = PROV_BIT | r->line;
+    char *open_path = ptc_cfg_path(R->cfg, path);
+    note_existing(R, open_path, ptc_exists(open_path));
+    note_dir(R, open_path);
+    free(open_path);
+}
+
+static void plan_include(run *R, const ptc_rec *r, const tmpl *t, int ctx, const char *path)
+{
+    int ins;
+    uint32_t *v = ptc_map_put(&R->outputs, hash_str(path), &ins);
+    int is_dialplan = ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
+    const char *hdr = is_dialplan ? ptc_phone_dialplan_context(&R->ph, ctx, &R->env) : "";
+    if (ins) {
+        R->f = ptc_xrealloc(R->f, (R->nf + 1) * sizeof *R->f);
+        outfile *f = &R->f[R->nf];
+        memset(f, 0, sizeof *f);
+        f->real = ptc_xstrdup(path);
+        f->open = ptc_cfg_path(R->cfg, path);
+        f->ctx = ctx;
+        f->line = r->line;
+        f->hdr_order = t->order;
+        f->hdr_context = ptc_xstrdup(hdr);
+        f->existed = ptc_exists(f->open);
+        f->fd = f->cmp_fd = -1;
+        *v = (uint32_t)++R->nf;
+        note_existing(R, f->open, f->existed && !R->o->partial);
+        note_dir(R, f->open);
+        return;
+    }
+    if (*v & PROV_BIT) {
+        ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
+                      "include file %s is also the provisioning file of line %u", path, *v & ~PROV_BIT);
+        return;
+    }
+    outfile *f = &R->f[*v - 1];
+    int f_dialplan = f->ctx >= PTC_CTX_DIALPLAN1 && f->ctx <= PTC_CTX_DIALPLAN6;
+    if (f->ctx != ctx && !(is_dialplan && f_dialplan)) {
+        ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
+                      "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
+                      ptc_ctx_names[f->ctx], f->line);
+        return;
+    }
+    /* Two templates sharing a file: as in the original, whose init of the
+     * file ran last (the template that appears last) writes its header. */
+    if (t->order > f->hdr_order) {
+        f->hdr_order = t->order;
+        free(f->hdr_context);
+        f->hdr_context = ptc_xstrdup(hdr);
+    }
+}
+
+/* Two phones may not register as the same account.  Only the first line
+ * counts: a later line that names another phone's extension is a shared
+ * line appearance (the phone registers that extension's account too), which
+ * the original allows and templates use. */
+static void plan_accounts(run *R, const ptc_rec *r)
+{
+    const char *a = R->ph.rec.v[PTC_SLOT_ACCOUNT1];
+    uint32_t n = R->ph.rec.n[PTC_SLOT_ACCOUNT1];
+    int ins;
+    uint32_t *v = ptc_map_put(&R->accounts, ptc_hash64(a, n), &ins);
+    if (ins) *v = r->line;
+    else
+        ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-account",
+                      "SIP account \"%.*s\" is also the account of line %u", (int)n, a, *v);
+}
+
+static void plan_phone(run *R, const ptc_rec *r)
+{
+    tmpl *t = get_template(R, r);
+    if (!t->prog) return;
+    char mac[13];
+    for (int i = 0; i < 13; i++) mac[i] = (char)tolower((unsigned char)r->mac[i]);
+    int ins;
+    uint32_t *v = ptc_map_put(&R->macs, ptc_hash64(mac, 12), &ins);
+    if (!ins) {
+        ptc_diag_at(R->diag, R->list, r->macf.off, PTC_ERROR, "duplicate-mac",
+                    "MAC address %s is also on line %u", r->mac_addr, *v);
+        return;
+    }
+    *v = r->line;
+    ptc_phone_bind(&R->ph, t->prog, R->list, r, &R->env);
+    for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
+        if (!ptc_prog_has(t->prog, ctx)) continue;
+        const char *why;
+        const char *path = ptc_phone_output_path(&R->ph, ctx, &R->env, &why);
+        if (!path) {
+            ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "unsafe-path",
+                          "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
+            continue;
+        }
+        if (ctx == PTC_CTX_PHONEPROV) plan_prov(R, r, path);
+        else plan_include(R, r, t, ctx, path);
+    }
+    plan_accounts(R, r);
+    if (R->ph.sql_enable) R->any_sql = 1;
+}
+
+static int plan(run *R)
+{
+    uint32_t pos = 0, off, len;
+    unsigned line = 0;
+    ptc_rec r;
+    while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
+        if (ptc_rec_parse(R->list, off, len, line, &r, R->diag) != 0) continue;
+        if (r.missing_password) {
+            ptc_diag_line(R->diag, R->list, line, PTC_ERROR, "no-password",
+                          "no password for %s (extension %.*s)", r.mac_addr,
+                          (int)r.ext[0].len, ptc_rec_str(R->list, r.ext[0]));
+            R->missing++;
+        }
+        plan_phone(R, &r);
+        R->st->phones++;
+    }
+    return 0;
+}
+
+/* ---- execute -------------------------------------------------------------- */
+
+static const char *const rule_dialplan = "###################################################";
+static const char *const rule_sip = "#############################################################";
+static const char *const rule_pjsip = "###############################################################";
+
+/* The original's header, byte for byte. */
+static void write_header(outfile *f)
+{
+    ptc_buf h = PTC_BUF_INIT;
+    if (f->ctx == PTC_CTX_SIP || f->ctx == PTC_CTX_PJSIP) {
+        int pj = f->ctx == PTC_CTX_PJSIP;
+        ptc_buf_printf(&h, ";\n; %s\n; ### AstLinux auto-provisioned IP-Phone %s configurations ###\n"
+                           "; %s\n;\n; Include in your %s file by using:\n; #include %s\n\n\n",
+                       pj ? rule_pjsip : rule_sip, pj ? "PJSIP" : "SIP", pj ? rule_pjsip : rule_sip,
+                       pj ? "pjsip.conf" : "sip.conf", f->real);
+    } else {
+        ptc_buf_printf(&h, ";\n; %s\n; ### AstLinux auto-provisioned IP-Phone dialplan ###\n"
+                           "; %s\n;\n; Include in your extensions.conf file by using:\n; #include %s\n\n",
+                       rule_dialplan, rule_dialplan, f->real);
+        if (f->hdr_context[0]) ptc_buf_printf(&h, "[%s]\n", f->hdr_context);
+    }
+    ptc_sink_put(&f->sink, h.data, h.len);
+    ptc_buf_free(&h);
+}
+
+static int copy_fd(int from, int to)
+{
+    char b[65536];
+    for (;;) {
+        ssize_t n = read(from, b, sizeof b);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        if (ptc_write_all(to, b, (size_t)n) != 0) return -1;
+    }
+}
+
+static int open_include(run *R, outfile *f)
+{
+    int keep_old = R->o->partial && f->existed;
+    if (f->existed && !keep_old) f->cmp_fd = open(f->open, O_RDONLY | O_CLOEXEC);
+    if (R->o->dry_run) {
+        ptc_sink_init_mem(&f->sink);
+        if (!keep_old) ptc_sink_compare_with(&f->sink, f->cmp_fd);
+        else f->sink.differs = 1;
+        if (!keep_old || !f->existed) write_header(f);
+        return 0;
+    }
+    f->fd = ptc_mktemp_beside(f->open, 0640, &f->tmp);
+    if (f->fd < 0) {
+        ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot create a file beside %s: %s", f->open, strerror(errno));
+        return -1;
+    }
+    if (keep_old) {
+        int old = open(f->open, O_RDONLY | O_CLOEXEC);
+        int rc = old < 0 ? -1 : copy_fd(old, f->fd);
+        if (old >= 0) close(old);
+        if (rc != 0) {
+            ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot copy %s: %s", f->open, strerror(errno));
+            return -1;
+        }
+    }
+    if (R->nf > MANY_FILES) {
+        close(f->fd);
+        f->fd = -1;
+        ptc_sink_init_path(&f->sink, f->tmp);
+    } else {
+        ptc_sink_init_fd(&f->sink, f->fd);
+    }
+    if (keep_old) f->sink.differs = 1;
+    else ptc_sink_compare_with(&f->sink, f->cmp_fd);
+    if (!keep_old) write_header(f);
+    return 0;
+}
+
+static void report_file(run *R, const char *what, const char *path)
+{
+    if (R->o->dry_run || R->o->verbose) fprintf(R->o->out, "%s %s\n", what, path);
+}
+
+static int write_prov(run *R, const char *path)
+{
+    char *open_path = ptc_cfg_path(R->cfg, path);
+    int rc = 0, existed = 0;
+    R->existing.len = 0;
+    if (ptc_read_file(open_path, &R->existing) == 0) {
+        existed = 1;
+        if (R->existing.len == R->content.len &&
+            memcmp(R->existing.data, R->content.data, R->content.len) == 0) {
+            R->st->unchanged++;
+            report_file(R, R->o->dry_run ? "unchanged" : "unchanged", path);
+            goto out;
+        }
+    }
+    if (existed) R->st->changed++; else R->st->created++;
+    report_file(R, existed ? (R->o->dry_run ? "would change" : "change")
+                           : (R->o->dry_run ? "would create" : "create"), path);
+    if (R->o->dry_run) goto out;
+    char *tmp = NULL;
+    int fd = ptc_mktemp_beside(open_path, 0640, &tmp);
+    if (fd < 0 || ptc_write_all(fd, R->content.data, R->content.len) != 0) {
+        ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot write beside %s: %s", open_path, strerror(errno));
+        rc = -1;
+    }
+    if (fd >= 0 && close(fd) != 0 && rc == 0) {
+        ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot write beside %s: %s", open_path, strerror(errno));
+        rc = -1;
+    }
+    if (tmp) ptc_commit_add(&R->commit, tmp, open_path);
+    free(tmp);
+out:
+    free(open_path);
+    return rc;
+}
+
+static int add_rows(run *R, const ptc_rec *r, const tmpl *t)
+{
+    const ptc_vm_rec *v = &R->ph.rec;
+    for (int i = 0; i < PTC_MAX_LINES; i++) {
+        if (!ptc_phone_line_is_distinct(&R->ph, i)) continue;
+        ptc_db_row row = {
+            .ext = v->v[PTC_SLOT_EXT1 + i], .ext_len = (int)v->n[PTC_SLOT_EXT1 + i],
+            .cid_name = v->v[PTC_SLOT_CID_NAME1 + i], .cid_name_len = (int)v->n[PTC_SLOT_CID_NAME1 + i],
+            .cid_num = v->v[PTC_SLOT_CID_NUM1 + i], .cid_num_len = (int)v->n[PTC_SLOT_CID_NUM1 + i],
+            .account = v->v[PTC_SLOT_ACCOUNT1 + i], .account_len = (int)v->n[PTC_SLOT_ACCOUNT1 + i],
+            .line = i + 1, .mac_addr = r->mac_addr,
+            .template_ = t->name, .template_len = (int)strlen(t->name),
+            .model = v->v[PTC_SLOT_MODEL], .model_len = (int)v->n[PTC_SLOT_MODEL],
+            .vendor = v->v[PTC_SLOT_VENDOR], .vendor_len = (int)v->n[PTC_SLOT_VENDOR],
+            .sip_driver = R->ph.sip_driver,
+        };
+        if (ptc_db_build_add(R->db, &row, R->diag) != 0) return -1;
+        R->st->rows++;
+    }
+    return 0;
+}
+
+static outfile *include_for(run *R, const char *path)
+{
+    uint32_t *v = ptc_map_get(&R->outputs, hash_str(path));
+    return v && !(*v & PROV_BIT) ? &R->f[*v - 1] : NULL;
+}
+
+static int execute_phone(run *R, const ptc_rec *r)
+{
+    tmpl *t = get_template(R, r);
+    ptc_phone_bind(&R->ph, t->prog, R->list, r, &R->env);
+    for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
+        if (!ptc_prog_has(t->prog, ctx)) continue;
+        const char *why;
+        const char *path = ptc_phone_output_path(&R->ph, ctx, &R->env, &why);
+        if (ctx == PTC_CTX_PHONEPROV) {
+            ptc_sink mem;
+            ptc_sink_init_mem(&mem);
+            mem.buf = R->content;
+            mem.buf.len = 0;
+            ptc_vm_run(t->prog, ctx, &R->ph.rec, &mem);
+            R->content = mem.buf;
+            if (write_prov(R, path) != 0) return -1;
+            continue;
+        }
+        outfile *f = include_for(R, path);
+        ptc_vm_run(t->prog, ctx, &R->ph.rec, &f->sink);
+        if (ctx == PTC_CTX_SIP || ctx == PTC_CTX_PJSIP) ptc_sink_put(&f->sink, "\n", 1);
+    }
+    if (R->db && R->ph.sql_enable) return add_rows(R, r, t);
+    return 0;
+}
+
+static void progress(run *R, unsigned done, unsigned total, struct timespec *t0)
+{
+    if (R->o->quiet) return;
+    if (!R->o->progress_tty) { fputc('.', R->o->out); return; }
+    if (done != total && done % 256) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double s = (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+    fprintf(R->o->out, "\r  %u/%u phones  %.0f/s ", done, total, s > 0 ? done / s : 0.0);
+    fflush(R->o->out);
+}
+
+static int finish_includes(run *R)
+{
+    int rc = 0;
+    for (size_t i = 0; i < R->nf; i++) {
+        outfile *f = &R->f[i];
+        int err = ptc_sink_finish(&f->sink);
+        if (f->fd >= 0 && close(f->fd) != 0 && !err) err = errno;
+        f->fd = -1;
+        if (err) {
+            ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot write %s: %s", f->open, strerror(err));
+            rc = -1;
+            continue;
+        }
+        if (f->existed && !f->sink.differs) {
+            R->st->unchanged++;
+            report_file(R, "unchanged", f->real);
+            if (f->tmp) { unlink(f->tmp); free(f->tmp); f->tmp = NULL; }
+            continue;
+        }
+        if (f->existed) R->st->changed++; else R->st->created++;
+        report_file(R, f->existed ? (R->o->dry_run ? "would change" : "change")
+                                  : (R->o->dry_run ? "would create" : "create"), f->real);
+        if (f->tmp) ptc_commit_add(&R->commit, f->tmp, f->open);
+    }
+    return rc;
+}
+
+/* One syncfs per file system instead of an fsync per file: the data of
+ * every temporary file is durable before the commit record is written. */
+static void sync_outputs(run *R)
+{
+    ptc_map devs = {0};
+    for (size_t i = 0; i < R->dirs.n; i++) {
+        struct stat st;
+        if (stat(R->dirs.v[i], &st) != 0) continue;
+        int ins;
+        ptc_map_put(&devs, (uint64_t)st.st_dev + 1, &ins);
+        if (!ins) continue;
+        int fd = open(R->dirs.v[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) { syncfs(fd); close(fd); }
+    }
+    ptc_map_free(&devs);
+}
+
+static int prepare_outputs(run *R)
+{
+    if (R->o->dry_run) return 0;
+    for (size_t i = 0; i < R->dirs.n; i++) {
+        if (ptc_mkdirs(R->dirs.v[i], 0755) != 0) {
+            ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot create directory %s: %s",
+                           R->dirs.v[i], strerror(errno));
+            return -1;
+        }
+    }
+    return ptc_commit_intent(&R->commit, &R->dirs, R->diag);
+}
+
+static int execute(run *R)
+{
+    ptc_diag quiet = *R->diag;
+    quiet.limit = 1;
+    quiet.printed = 1;                  /* pass 1 reported everything */
+    if (prepare_outputs(R) != 0) return -1;
+    for (size_t i = 0; i < R->nf; i++)
+        if (open_include(R, &R->f[i]) != 0) return -1;
+    if (R->any_sql && !R->o->dry_run) {
+        char *db_open = ptc_cfg_path(R->cfg, R->o->db_path);
+        R->db = ptc_db_open(db_open, 30000, R->diag);
+        free(db_open);
+        if (!R->db || ptc_db_build_begin(R->db, R->o->partial, R->diag) != 0) return -1;
+    }
+    if (!R->o->quiet) fputs("Generating Phone Provisioning files:\n", R->o->out);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint32_t pos = 0, off, len;
+    unsigned line = 0, done = 0;
+    ptc_rec r;
+    while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
+        if (ptc_rec_parse(R->list, off, len, line, &r, &quiet) != 0) continue;
+        if (execute_phone(R, &r) != 0) return -1;
+        progress(R, ++done, R->st->phones, &t0);
+    }
+    if (finish_includes(R) != 0) return -1;
+    if (R->db && ptc_db_build_end(R->db, R->diag) != 0) return -1;
+    if (R->o->dry_run) return 0;
+    sync_outputs(R);
+    R->commit.db_swap = R->any_sql ? 1 : (R->o->partial ? 0 : 2);
+    ptc_db_close(R->db);
+    R->db = NULL;
+    return ptc_commit_run(&R->commit, R->diag);
+}
+
+/* ---- the whole run -------------------------------------------------------- */
+
+static void free_run(run *R)
+{
+    for (size_t i = 0; i < R->nt; i++) {
+        free(R->t[i].name);
+        ptc_prog_free(R->t[i].prog);
+    }
+    free(R->t);
+    for (size_t i = 0; i < R->nf; i++) {
+        outfile *f = &R->f[i];
+        if (f->fd >= 0) close(f->fd);
+        if (f->cmp_fd >= 0) close(f->cmp_fd);
+        ptc_sink_free(&f->sink);
+        free(f->real);
+        free(f->open);
+        free(f->hdr_context);
+        free(f->tmp);
+    }
+    free(R->f);
+    ptc_map_free(&R->outputs);
+    ptc_map_free(&R->macs);
+    ptc_map_free(&R->accounts);
+    ptc_map_free(&R->dir_seen);
+    ptc_phone_free(&R->ph);
+    ptc_buf_free(&R->content);
+    ptc_buf_free(&R->existing);
+    ptc_pathlist_free(&R->exists);
+    ptc_pathlist_free(&R->dirs);
+    ptc_commit_free(&R->commit);
+    ptc_db_close(R->db);
+    ptc_src_free(R->list);
+}
+
+static int report_existing(run *R)
+{
+    size_t show = R->exists.n < 10 ? R->exists.n : 10;
+    for (size_t i = 0; i < show; i++)
+        ptc_diag_plain(R->diag, PTC_ERROR, "exists", "file \"%s\" exists", R->exists.v[i]);
+    if (R->exists.n > show)
+        ptc_diag_plain(R->diag, PTC_ERROR, "exists", "... and %zu more existing files", R->exists.n - show);
+    fputs("ptc: use -f or --force-overwrite to overwrite them.\nFiles left unchanged.\n", stderr);
+    return PTC_EXIT_EXISTS;
+}
+
+int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *diag,
+            ptc_run_stats *stats)
+{
+    run R;
+    memset(&R, 0, sizeof R);
+    R.o = o;
+    R.cfg = cfg;
+    R.cache = cache;
+    R.diag = diag;
+    R.st = stats;
+    memset(stats, 0, sizeof *stats);
+    R.env.base_dir = ptc_cfg_base_dir(cfg);
+    R.env.sip_server_ipv4 = o->sip_server_ipv4;
+    ptc_phone_init(&R.ph);
+    char *db_open = ptc_cfg_path(cfg, o->db_path);
+    char *state_dir = ptc_dirname(db_open);
+    ptc_commit_init(&R.commit, state_dir, db_open);
+    free(state_dir);
+    free(db_open);
+    int rc = PTC_EXIT_ERROR;
+
+    R.list = ptc_src_load(o->list_path, NULL);
+    if (!R.list) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot read %s: %s", o->list_path, strerror(errno));
+        goto out;
+    }
+    R.list->redact = ptc_rec_redact;
+    if (!o->dry_run && ptc_commit_recover(&R.commit, diag) != 0) goto out;
+    plan(&R);
+    if (diag->errors > R.missing) goto out;
+    if (R.missing) {
+        fputs("ptc: use -a or --auto-pass to generate the missing password(s), "
+              "or -A to only add them to the phone list.\n", stderr);
+        rc = PTC_EXIT_NOPASS;
+        goto out;
+    }
+    if (R.exists.n) { rc = report_existing(&R); goto out; }
+    if (execute(&R) != 0) {
+        if (!o->dry_run) ptc_commit_abort(&R.commit);
+        goto out;
+    }
+    rc = PTC_EXIT_OK;
+out:
+    free_run(&R);
+    return rc;
+}
