@@ -41,7 +41,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/lexer.o $(B)/gen/parser.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-unit check-cli demo install clean bench fuzz lint-stock
+.PHONY: all deps check check-valgrind demo install clean bench fuzz
 all: deps $(B)/ptc
 
 # ---- dependencies -----------------------------------------------------------
@@ -112,3 +112,13 @@ install: all
 
 clean:
 	rm -rf build build-san demo
+
+# ---- valgrind ---------------------------------------------------------------
+# Every suite again under memcheck: the Check binaries directly, and ptc in
+# the CLI tests through a wrapper (tests/valgrind-ptc.sh).
+check-valgrind: all $(TEST_BIN)
+	@PTC=$$PWD/tests/valgrind-ptc.sh PTC_REAL=$$PWD/$(B)/ptc SHARED=$${SHARED:-$$PWD/../shared} \
+	  CK_FORK=no VALGRIND=1 tests/run-all.sh $(TEST_BIN)
+
+fuzz: all
+	@fuzz/run.sh

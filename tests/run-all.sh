@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 pass=0 fail=0 failed=()
 for t in "$@"; do
   echo "== $t"
-  if "$t"; then pass=$((pass+1)); else fail=$((fail+1)); failed+=("$t"); fi
+  if ${VALGRIND:+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect} "$t"; then pass=$((pass+1)); else fail=$((fail+1)); failed+=("$t"); fi
 done
 for t in tests/cli/*.sh; do
   [ -e "$t" ] || continue
