@@ -1,4 +1,8 @@
-/* The commit protocol: intent, manifest, renames, recovery. */
+/* The commit protocol: intent, manifest, renames, recovery.
+ *
+ * The manifest is streamed to .ptc-commit.new as files are added, so a run
+ * of 100,000 phones holds no list of names in memory; renaming it to
+ * .ptc-commit (after fsync) is the commit point. */
 #include "ptc/commit.h"
 #include "ptc/buf.h"
 #include "ptc/db.h"
@@ -12,27 +16,30 @@
 #include <string.h>
 #include <unistd.h>
 
+static char *join(const char *dir, const char *name)
+{
+    ptc_buf b = PTC_BUF_INIT;
+    ptc_buf_printf(&b, "%s/%s", dir, name);
+    return (char *)ptc_buf_cstr(&b);
+}
+
 void ptc_commit_init(ptc_commit *c, const char *state_dir, const char *db_path)
 {
     memset(c, 0, sizeof *c);
-    ptc_buf b = PTC_BUF_INIT;
-    ptc_buf_printf(&b, "%s/.ptc-commit", state_dir);
-    c->manifest = ptc_xstrdup(ptc_buf_cstr(&b));
-    b.len = 0;
-    ptc_buf_printf(&b, "%s/.ptc-intent", state_dir);
-    c->intent = ptc_xstrdup(ptc_buf_cstr(&b));
-    ptc_buf_free(&b);
+    c->manifest = join(state_dir, ".ptc-commit");
+    c->pending = join(state_dir, ".ptc-commit.new");
+    c->intent = join(state_dir, ".ptc-intent");
     c->db_path = ptc_xstrdup(db_path);
 }
 
 void ptc_commit_free(ptc_commit *c)
 {
     if (!c) return;
+    if (c->pf) fclose(c->pf);
     free(c->manifest);
+    free(c->pending);
     free(c->intent);
     free(c->db_path);
-    ptc_pathlist_free(&c->tmp);
-    ptc_pathlist_free(&c->final);
     ptc_pathlist_free(&c->dirs);
 }
 
@@ -59,41 +66,77 @@ static void remove_temps_in(const char *dir)
     closedir(d);
 }
 
-/* Calls fn for each line of a record file. */
-static int each_line(const char *path, void (*fn)(char *line, void *arg), void *arg)
+/* Calls fn for each line of a record file, reading it a line at a time. */
+static int each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 {
-    ptc_buf b = PTC_BUF_INIT;
-    if (ptc_read_file(path, &b) != 0) { ptc_buf_free(&b); return -1; }
-    char *s = (char *)ptc_buf_cstr(&b);
-    while (*s) {
-        char *e = strchr(s, '\n');
-        if (e) *e = '\0';
-        fn(s, arg);
-        if (!e) break;
-        s = e + 1;
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        if (n > 0 && line[n - 1] == '\n') line[n - 1] = '\0';
+        if ((rc = fn(line, arg)) != 0) break;
     }
-    ptc_buf_free(&b);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int intent_line(char *line, void *arg)
+{
+    (void)arg;
+    if (*line) remove_temps_in(line);
     return 0;
 }
 
-static void intent_line(char *line, void *arg)
+/* 1 when the record ends with its END line (it was written whole). */
+static int is_complete(const char *path)
 {
-    (void)arg;
-    if (*line == '/' || *line == '.') remove_temps_in(line);
+    char tail[4];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    off_t end = lseek(fd, 0, SEEK_END);
+    int ok = end >= 4 && pread(fd, tail, 4, end - 4) == 4 && memcmp(tail, "END\n", 4) == 0;
+    close(fd);
+    return ok;
 }
 
-typedef struct { ptc_commit *c; int complete; int swap; } replay;
+typedef struct { ptc_diag *diag; int swap; int failed; char *last_dir; } replay;
 
-static void manifest_line(char *line, void *arg)
+/* R<TAB>tmp<TAB>final: rename (a temp that is gone was renamed already). */
+static int apply_line(char *line, void *arg)
 {
     replay *r = arg;
-    if (!strcmp(line, "END")) { r->complete = 1; return; }
-    if (line[0] == 'S' && line[1] == '\t') { r->swap = atoi(line + 2); return; }
-    if (line[0] != 'R' || line[1] != '\t') return;
+    if (line[0] == 'S' && line[1] == '\t') { r->swap = atoi(line + 2); return 0; }
+    if (line[0] != 'R' || line[1] != '\t') return 0;
     char *tmp = line + 2, *tab = strchr(tmp, '\t');
-    if (!tab) return;
+    if (!tab) return 0;
     *tab = '\0';
-    ptc_commit_add(r->c, tmp, tab + 1);
+    const char *final = tab + 1;
+    if (rename(tmp, final) != 0 && errno != ENOENT) {
+        ptc_diag_plain(r->diag, PTC_ERROR, "io", "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+        r->failed = 1;
+    }
+    char *dir = ptc_dirname(final);           /* files come grouped by directory */
+    if (!r->last_dir || strcmp(dir, r->last_dir) != 0) {
+        if (r->last_dir) ptc_fsync_dir(r->last_dir);
+        free(r->last_dir);
+        r->last_dir = dir;
+    } else {
+        free(dir);
+    }
+    return 0;
+}
+
+static int unlink_line(char *line, void *arg)
+{
+    (void)arg;
+    if (line[0] != 'R' || line[1] != '\t') return 0;
+    char *tab = strchr(line + 2, '\t');
+    if (tab) { *tab = '\0'; unlink(line + 2); }
+    return 0;
 }
 
 static int do_swap(ptc_commit *c, int how, ptc_diag *diag)
@@ -106,45 +149,40 @@ static int do_swap(ptc_commit *c, int how, ptc_diag *diag)
     return rc;
 }
 
-/* Renames what is still pending: a temp that is gone was renamed already. */
+/* Carries out a committed manifest; idempotent. */
 static int apply(ptc_commit *c, ptc_diag *diag)
 {
-    int rc = 0;
-    for (size_t i = 0; i < c->tmp.n; i++) {
-        if (rename(c->tmp.v[i], c->final.v[i]) == 0 || errno == ENOENT) continue;
-        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot rename %s to %s: %s",
-                       c->tmp.v[i], c->final.v[i], strerror(errno));
-        rc = -1;
-    }
-    for (size_t i = 0; i < c->final.n; i++) {
-        char *dir = ptc_dirname(c->final.v[i]);
-        ptc_fsync_dir(dir);
-        free(dir);
-    }
-    return rc;
+    replay r = { diag, 0, 0, NULL };
+    each_line(c->manifest, apply_line, &r);
+    if (r.last_dir) ptc_fsync_dir(r.last_dir);
+    free(r.last_dir);
+    if (r.failed || do_swap(c, r.swap, diag) != 0) return -1;
+    unlink(c->manifest);
+    unlink(c->intent);
+    return 0;
 }
 
 int ptc_commit_recover(ptc_commit *c, ptc_diag *diag)
 {
-    replay r = { c, 0, 0 };
-    if (ptc_exists(c->manifest)) {
-        each_line(c->manifest, manifest_line, &r);
-        if (r.complete) {
-            ptc_diag_plain(diag, PTC_WARNING, "recover",
-                           "finishing an interrupted run (%zu files)", c->tmp.n);
-            if (apply(c, diag) != 0 || do_swap(c, r.swap, diag) != 0) return -1;
-        }
-        ptc_pathlist_free(&c->tmp);
-        ptc_pathlist_free(&c->final);
-        unlink(c->manifest);
+    if (ptc_exists(c->manifest) && is_complete(c->manifest)) {
+        ptc_diag_plain(diag, PTC_WARNING, "recover", "finishing an interrupted run");
+        return apply(c, diag);
+    }
+    unlink(c->manifest);
+    int rolled_back = 0;
+    if (ptc_exists(c->pending)) {
+        each_line(c->pending, unlink_line, NULL);
+        unlink(c->pending);
+        rolled_back = 1;
     }
     if (ptc_exists(c->intent)) {
         each_line(c->intent, intent_line, NULL);
         unlink(c->intent);
-        if (!r.complete && ptc_exists(c->db_path)) {
-            ptc_db *db = ptc_db_open(c->db_path, 30000, diag);
-            if (db) { ptc_db_drop_build(db, diag); ptc_db_close(db); }
-        }
+        rolled_back = 1;
+    }
+    if (rolled_back && ptc_exists(c->db_path)) {
+        ptc_db *db = ptc_db_open(c->db_path, 30000, diag);
+        if (db) { ptc_db_drop_build(db, diag); ptc_db_close(db); }
     }
     return 0;
 }
@@ -157,47 +195,61 @@ int ptc_commit_intent(ptc_commit *c, const ptc_pathlist *dirs, ptc_diag *diag)
         ptc_pathlist_add(&c->dirs, dirs->v[i]);
     }
     int rc = ptc_write_file_atomic(c->intent, b.data ? b.data : "", b.len, 0600);
-    if (rc != 0)
-        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot write %s: %s", c->intent, strerror(errno));
     ptc_buf_free(&b);
-    return rc;
+    if (rc != 0) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot write %s: %s", c->intent, strerror(errno));
+        return -1;
+    }
+    int fd = open(c->pending, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || !(c->pf = fdopen(fd, "w"))) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot write %s: %s", c->pending, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    return 0;
 }
 
 void ptc_commit_add(ptc_commit *c, const char *tmp, const char *final)
 {
-    ptc_pathlist_add(&c->tmp, tmp);
-    ptc_pathlist_add(&c->final, final);
+    if (fprintf(c->pf, "R\t%s\t%s\n", tmp, final) < 0) c->write_error = errno ? errno : EIO;
+    c->nfiles++;
 }
 
 void ptc_commit_abort(ptc_commit *c)
 {
     if (c->committed) return;           /* the next run rolls forward */
-    for (size_t i = 0; i < c->tmp.n; i++) unlink(c->tmp.v[i]);
+    if (c->pf) {
+        fflush(c->pf);
+        fclose(c->pf);
+        c->pf = NULL;
+        each_line(c->pending, unlink_line, NULL);
+    }
     for (size_t i = 0; i < c->dirs.n; i++) remove_temps_in(c->dirs.v[i]);
+    unlink(c->pending);
     unlink(c->intent);
 }
 
 int ptc_commit_run(ptc_commit *c, ptc_diag *diag)
 {
-    ptc_buf m = PTC_BUF_INIT;
-    for (size_t i = 0; i < c->tmp.n; i++)
-        ptc_buf_printf(&m, "R\t%s\t%s\n", c->tmp.v[i], c->final.v[i]);
-    ptc_buf_printf(&m, "S\t%d\nEND\n", c->db_swap);
-    if (ptc_write_file_atomic(c->manifest, m.data, m.len, 0600) != 0) {
-        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot write %s: %s", c->manifest, strerror(errno));
-        ptc_buf_free(&m);
+    int err = c->write_error;
+    if (!c->pf) err = EINVAL;
+    else if (fprintf(c->pf, "S\t%d\nEND\n", c->db_swap) < 0 || fflush(c->pf) != 0 ||
+             fsync(fileno(c->pf)) != 0)
+        err = errno;
+    if (c->pf && fclose(c->pf) != 0 && !err) err = errno;
+    c->pf = NULL;
+    if (!err && rename(c->pending, c->manifest) != 0) err = errno;
+    if (err) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot write %s: %s", c->manifest, strerror(err));
+        each_line(c->pending, unlink_line, NULL);
         ptc_commit_abort(c);
         return -1;
     }
-    ptc_buf_free(&m);
     c->committed = 1;
     char *dir = ptc_dirname(c->manifest);
     ptc_fsync_dir(dir);
     free(dir);
-    /* Past the commit point: failures from here are finished by the next
-     * run's recovery, so the manifest stays when they happen. */
-    if (apply(c, diag) != 0 || do_swap(c, c->db_swap, diag) != 0) return -1;
-    unlink(c->manifest);
-    unlink(c->intent);
-    return 0;
+    /* Past the commit point: a failure from here is finished by the next
+     * run's recovery, so the manifest stays when one happens. */
+    return apply(c, diag);
 }

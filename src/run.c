@@ -56,7 +56,8 @@ typedef struct run {
     ptc_phone_env env;
     ptc_buf content, existing;
     unsigned missing;
-    ptc_pathlist exists, dirs;
+    ptc_pathlist exists, dirs;  /* exists: the first few, for the message */
+    size_t nexists;
     ptc_map dir_seen;
     int any_sql;
     ptc_commit commit;
@@ -110,7 +111,8 @@ static void note_dir(run *R, const char *open_path)
 
 static void note_existing(run *R, const char *open_path, int guarded)
 {
-    if (guarded && !R->o->force) ptc_pathlist_add(&R->exists, open_path);
+    if (!guarded || R->o->force) return;
+    if (R->nexists++ < 10) ptc_pathlist_add(&R->exists, open_path);
 }
 
 static void plan_prov(run *R, const ptc_rec *r, const char *path)
@@ -555,11 +557,11 @@ static void free_run(run *R)
 
 static int report_existing(run *R)
 {
-    size_t show = R->exists.n < 10 ? R->exists.n : 10;
-    for (size_t i = 0; i < show; i++)
+    for (size_t i = 0; i < R->exists.n; i++)
         ptc_diag_plain(R->diag, PTC_ERROR, "exists", "file \"%s\" exists", R->exists.v[i]);
-    if (R->exists.n > show)
-        ptc_diag_plain(R->diag, PTC_ERROR, "exists", "... and %zu more existing files", R->exists.n - show);
+    if (R->nexists > R->exists.n)
+        ptc_diag_plain(R->diag, PTC_ERROR, "exists", "... and %zu more existing files",
+                       R->nexists - R->exists.n);
     fputs("ptc: use -f or --force-overwrite to overwrite them.\nFiles left unchanged.\n", stderr);
     return PTC_EXIT_EXISTS;
 }
@@ -600,7 +602,7 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
         rc = PTC_EXIT_NOPASS;
         goto out;
     }
-    if (R.exists.n) { rc = report_existing(&R); goto out; }
+    if (R.nexists) { rc = report_existing(&R); goto out; }
     if (execute(&R) != 0) {
         if (!o->dry_run) ptc_commit_abort(&R.commit);
         goto out;

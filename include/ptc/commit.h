@@ -26,7 +26,10 @@
 
 typedef struct ptc_commit {
     char *manifest, *intent;    /* paths of the two records */
-    ptc_pathlist tmp, final;
+    char *pending;              /* the manifest while it is being written */
+    FILE *pf;                   /* ... streamed: memory stays flat in N */
+    size_t nfiles;
+    int write_error;
     ptc_pathlist dirs;          /* directories that hold temporary files */
     int db_swap;                /* 0 none, 1 swap build table, 2 drop table */
     int committed;              /* the manifest is written: no way back */
@@ -40,7 +43,8 @@ void ptc_commit_free(ptc_commit *c);
 /* Finishes or undoes an interrupted run.  0, or -1 after reporting. */
 int  ptc_commit_recover(ptc_commit *c, ptc_diag *diag);
 
-/* Records the directories that will hold temporary files (step 0). */
+/* Records the directories that will hold temporary files (step 0) and
+ * starts the pending manifest. */
 int  ptc_commit_intent(ptc_commit *c, const ptc_pathlist *dirs, ptc_diag *diag);
 
 /* Adds a finished temporary file and its final name. */
