@@ -284,9 +284,12 @@ int ptc_cmd_run(int argc, char **argv)
     if (a.only_reload) { rc = reload_asterisk(&cfg, &diag); goto out; }
     if (!a.list) { fputs(usage_text, stderr); goto out; }
     struct stat st;
-    if (stat(a.list, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ptc_diag_plain(&diag, PTC_ERROR, "io", "file not found: %s%s", a.list,
-                       errno == 0 && !S_ISREG(st.st_mode) ? " (not a regular file)" : "");
+    if (stat(a.list, &st) != 0) {
+        ptc_diag_plain(&diag, PTC_ERROR, "io", "file not found: %s", a.list);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ptc_diag_plain(&diag, PTC_ERROR, "io", "not a regular file: %s", a.list);
         goto out;
     }
     if (a.auto_pass) {
