@@ -256,8 +256,11 @@ const char *ptc_phone_output_path(ptc_phone *ph, int ctx, const ptc_phone_env *e
         *why = "a `..` in the path";
     else if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
         *why = "an empty file name";
-    if ((ctx == PTC_CTX_PHONEPROV && (ph->rec.n[PTC_SLOT_VENDOR] && memchr(ph->rec.v[PTC_SLOT_VENDOR], '/', ph->rec.n[PTC_SLOT_VENDOR])) && !(ph->keys.set & (1u << PTC_KEY_PROV_PATH))))
-        *why = "a `/` in the vendor name would choose the directory";
+    /* The default prov_path is BASE/@VENDOR@: a vendor that took a `/` from
+     * phone data would choose the directory just the same. */
+    if (ctx == PTC_CTX_PHONEPROV && !key_val(ph, PTC_KEY_PROV_PATH) &&
+        (ph->keys.tainted & ((1u << PTC_KEY_VENDOR) | (1u << PTC_KEY_MODEL))))
+        *why = "a `/` from phone data in the vendor would choose the directory";
     return *why ? NULL : path;
 }
 
