@@ -258,8 +258,9 @@ const char *ptc_phone_output_path(ptc_phone *ph, int ctx, const ptc_phone_env *e
         *why = "an empty file name";
     /* The default prov_path is BASE/@VENDOR@: a vendor that took a `/` from
      * phone data would choose the directory just the same. */
+    int vendor_key = key_val(ph, PTC_KEY_VENDOR) ? PTC_KEY_VENDOR : PTC_KEY_MODEL;
     if (ctx == PTC_CTX_PHONEPROV && !key_val(ph, PTC_KEY_PROV_PATH) &&
-        (ph->keys.tainted & ((1u << PTC_KEY_VENDOR) | (1u << PTC_KEY_MODEL))))
+        key_val(ph, vendor_key) && (ph->keys.tainted & (1u << vendor_key)))
         *why = "a `/` from phone data in the vendor would choose the directory";
     return *why ? NULL : path;
 }
