@@ -26,10 +26,15 @@ static const char compile_usage[] =
     "  -h, --help       this text\n";
 
 static const char disasm_usage[] =
-    "Usage: ptc disasm [--cache-dir DIR] TEMPLATE...\n"
+    "Usage: ptc disasm [--cache-dir DIR] [-v] TEMPLATE...\n"
     "\n"
     "Prints each context's bytecode, one instruction per line with its\n"
-    "operands and the source line it came from.\n";
+    "operands and the source line it came from.  The exit status is 1 when\n"
+    "a template has errors, 64 for a bad command line.\n"
+    "\n"
+    "  --cache-dir DIR  the cache (default as for ptc compile)\n"
+    "  -v, --verbose    say whether the cache held each template\n"
+    "  -h, --help       this text\n";
 
 typedef struct {
     const char *cache_dir;

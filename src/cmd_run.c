@@ -125,14 +125,15 @@ static char *sip_server_ipv4(const ptc_cfg *cfg, const char *if_name, ptc_diag *
         if (strcmp(if_name, names[i][0])) continue;
         const char *ip = ptc_cfg_get(cfg, names[i][1]);
         if (ip && *ip) return ptc_xstrdup(ip);
-        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s is not set in %s",
-                       if_name, names[i][1], cfg->rc_path);
+        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s is not set in %s; "
+                       "set it, or name another interface with -i", if_name, names[i][1], cfg->rc_path);
         return NULL;
     }
     const char *dev = strcmp(if_name, "EXTIF") == 0 ? ptc_cfg_get(cfg, "EXTIF") : if_name;
     char *ip = ipv4_of_interface(dev);
     if (!ip)
-        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s has no IPv4 address",
+        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s has no IPv4 address; "
+                       "name another interface with -i, or set PHONEPROV_GW_IP",
                        if_name, dev && *dev ? dev : "(unset)");
     return ip;
 }
@@ -178,12 +179,14 @@ static int auto_pass(const char *path, ptc_diag *diag)
     ptc_rec r;
     while (ptc_rec_next_line(src, &pos, &off, &len, &line)) {
         ptc_rec_parse(src, off, len, line, &r, &quiet);
-        if (!r.missing_password || r.extf.len == 0 || r.passf.len) continue;
-        uint32_t at = r.extf.off + r.extf.len;
+        if (!r.missing_password || r.extf.len == 0) continue;
+        /* no password field: a new one after the extensions; a `;` list
+         * whose first entry is empty (";pw2"): that entry */
+        uint32_t at = r.passf.len ? r.passf.off : r.extf.off + r.extf.len;
         char pw[17];
         gen_password(pw);
         ptc_buf_put(&out, src->text + copied, at - copied);
-        ptc_buf_printf(&out, " %s", pw);
+        ptc_buf_printf(&out, r.passf.len ? "%s" : " %s", pw);
         copied = at;
         added++;
     }
@@ -220,9 +223,9 @@ static int run_quiet(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int reload_asterisk(const ptc_cfg *cfg, ptc_diag *diag)
+static int reload_asterisk(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
 {
-    printf("Auto-reloading Asterisk 'dialplan' and 'sip'.\n");
+    if (!quiet) printf("Auto-reloading Asterisk 'dialplan' and 'sip'.\n");
     fflush(stdout);
     char *script = ptc_cfg_path(cfg, "/mnt/kd/phoneprov-reload.script");
     int rc;
@@ -251,18 +254,16 @@ static int reload_asterisk(const ptc_cfg *cfg, ptc_diag *diag)
 /* ---- the command ----------------------------------------------------------- */
 
 /* Serialises runs: a second ptc run waits for the first instead of
- * interleaving.  The lock is on the database file, which every run
- * creates anyway (as the original's sqlite3 calls did). */
-static int take_lock(const ptc_cfg *cfg, const char *db_real, ptc_diag *diag)
+ * interleaving.  The lock is on the database file (db: the path to open),
+ * which every run creates anyway (as the original's sqlite3 calls did). */
+static int take_lock(const char *db, ptc_diag *diag)
 {
-    char *db = ptc_cfg_path(cfg, db_real);
     char *dir = ptc_dirname(db);
     int fd = -1;
     if (ptc_mkdirs(dir, 0755) == 0) fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) ptc_diag_plain(diag, PTC_ERROR, "io", "cannot open %s: %s", db, strerror(errno));
     else while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
     free(dir);
-    free(db);
     return fd;
 }
 
@@ -278,10 +279,10 @@ int ptc_cmd_run(int argc, char **argv)
     ptc_cache cache;
     ptc_cache_init(&cache, a.cache_dir);
     if (a.verbose) cache.log = stderr;
-    char *ip = NULL;
+    char *ip = NULL, *db = NULL;
     int rc = PTC_EXIT_ERROR, lock = -1;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
-    if (a.only_reload) { rc = reload_asterisk(&cfg, &diag); goto out; }
+    if (a.only_reload) { rc = reload_asterisk(&cfg, a.quiet, &diag); goto out; }
     if (!a.list) { fputs(usage_text, stderr); goto out; }
     struct stat st;
     if (stat(a.list, &st) != 0) {
@@ -296,20 +297,23 @@ int ptc_cmd_run(int argc, char **argv)
         if (!a.quiet) puts("Auto-generating password(s):");
         int n = a.dry_run ? 0 : auto_pass(a.list, &diag);
         if (n < 0) goto out;
-        if (!a.quiet) puts(n ? "Missing password(s) were added to input file."
-                             : "No missing password(s), input file left unchanged.");
+        if (!a.quiet) puts(a.dry_run ? "Dry run: no password added, input file left unchanged."
+                           : n ? "Missing password(s) were added to input file."
+                               : "No missing password(s), input file left unchanged.");
         if (a.only_pass) { rc = PTC_EXIT_OK; goto out; }
     }
     if (!(ip = sip_server_ipv4(&cfg, a.if_name, &diag))) goto out;
+    /* --db is used as given (like --rc and the phone list); the default is under --root */
+    db = a.db ? ptc_xstrdup(a.db) : ptc_cfg_path(&cfg, "/mnt/kd/asterisk-odbc.sqlite3");
     ptc_run_opts o = {
         .list_path = a.list,
-        .db_path = a.db ? a.db : "/mnt/kd/asterisk-odbc.sqlite3",
+        .db_path = db,
         .sip_server_ipv4 = ip,
         .force = a.force, .partial = a.partial, .dry_run = a.dry_run,
         .quiet = a.quiet, .verbose = a.verbose,
         .progress_tty = isatty(1), .out = stdout,
     };
-    if (!a.dry_run && (lock = take_lock(&cfg, o.db_path, &diag)) < 0) goto out;
+    if (!a.dry_run && (lock = take_lock(o.db_path, &diag)) < 0) goto out;
     ptc_run_stats stats;
     rc = ptc_run(&o, &cfg, &cache, &diag, &stats);
     ptc_diag_finish(&diag);
@@ -321,10 +325,11 @@ int ptc_cmd_run(int argc, char **argv)
                stats.changed, stats.unchanged, stats.rows, stats.rows == 1 ? "" : "s",
                a.dry_run ? " (dry run: nothing written)" : "");
     }
-    if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, &diag);
+    if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, a.quiet, &diag);
 out:
     if (lock >= 0) close(lock);
     free(ip);
+    free(db);
     ptc_cfg_free(&cfg);
     ptc_cache_free(&cache);
     return rc;

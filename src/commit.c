@@ -162,8 +162,26 @@ static int apply(ptc_commit *c, ptc_diag *diag)
     return 0;
 }
 
+/* The intent record's own temporary file (.ptc-intent.ptc-XXXXXX, from
+ * ptc_write_file_atomic), left by a run killed while writing it. */
+static void remove_intent_temps(const ptc_commit *c)
+{
+    char *dir = ptc_dirname(c->intent);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, ".ptc-intent.ptc-", 16) != 0) continue;
+        char *p = join(dir, e->d_name);
+        unlink(p);
+        free(p);
+    }
+    if (d) closedir(d);
+    free(dir);
+}
+
 int ptc_commit_recover(ptc_commit *c, ptc_diag *diag)
 {
+    remove_intent_temps(c);
     if (ptc_exists(c->manifest) && is_complete(c->manifest)) {
         ptc_diag_plain(diag, PTC_WARNING, "recover", "finishing an interrupted run");
         return apply(c, diag);

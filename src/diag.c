@@ -42,7 +42,18 @@ static void github_escape(FILE *f, const char *s, int property)
         else if (*s == '\n') fputs("%0A", f);
         else if (property && *s == ':') fputs("%3A", f);
         else if (property && *s == ',') fputs("%2C", f);
+        else if ((unsigned char)*s < 0x20 || *s == 0x7f) fputc('?', f);   /* ESC, tabs... */
         else fputc(*s, f);
+    }
+}
+
+/* Prints a message with control bytes (an ESC from a phone list, a CR)
+ * shown as `?`, so input echoed in a message cannot drive the terminal. */
+static void put_clean(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
     }
 }
 
@@ -105,8 +116,10 @@ static void emit(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
         else if (file && line) fprintf(d->out, "%s:%u: ", file, line);
         else if (file) fprintf(d->out, "%s: ", file);
         else fputs("ptc: ", d->out);
-        if (d->color) fprintf(d->out, "%s%s:\033[0m\033[1m %s\033[0m", sev_color[sev], sev_name[sev], msg);
-        else fprintf(d->out, "%s: %s", sev_name[sev], msg);
+        if (d->color) fprintf(d->out, "%s%s:\033[0m\033[1m ", sev_color[sev], sev_name[sev]);
+        else fprintf(d->out, "%s: ", sev_name[sev]);
+        put_clean(d->out, msg);
+        if (d->color) fputs("\033[0m", d->out);
         if (code) fprintf(d->out, " [%s]", code);
         fputc('\n', d->out);
         if (src && line && col) print_excerpt(d, src, line, col);

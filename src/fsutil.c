@@ -12,7 +12,9 @@
 
 int ptc_read_file(const char *path, ptc_buf *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK only for the open: a FIFO without a writer must not hang
+     * the run (it reads as empty). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return -1;
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -20,6 +22,7 @@ int ptc_read_file(const char *path, ptc_buf *out)
         errno = EISDIR;
         return -1;
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     for (;;) {
         ptc_buf_reserve(out, 65536);
         ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);

@@ -167,8 +167,9 @@ void ptc_phone_bind(ptc_phone *ph, const ptc_prog *p, const ptc_src *list,
     bind_lines(ph, list, r);
     bind_mac(ph, r->mac);
 
-    ptc_vm_general(p, rec, MASK(MACADDRESS_CASE) | MASK(MODEL), &ph->keys);
+    ptc_vm_general(p, rec, MASK(MACADDRESS_CASE), &ph->keys);
     bind_mac(ph, r->mac);
+    ptc_vm_general(p, rec, MASK(MODEL), &ph->keys);     /* sees @MAC@ in its case */
     const ptc_buf *v = key_val(ph, PTC_KEY_MODEL);
     if (v) ptc_vm_set(rec, PTC_SLOT_MODEL, v->data, v->len);
     else ptc_vm_set(rec, PTC_SLOT_MODEL, t + r->tmpl.off, r->tmpl.len);

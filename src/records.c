@@ -97,9 +97,9 @@ static int parse_mac(const char *s, uint32_t n, ptc_rec *r)
 
 static int valid_template_name(const char *s, uint32_t n)
 {
-    if (n == 0 || s[0] == '.' || s[0] == '-') return 0;
+    if (n == 0 || n > 250 || s[0] == '.' || s[0] == '-') return 0;   /* NAME.conf fits NAME_MAX */
     for (uint32_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("._-+", s[i])) return 0;
+        if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("._-+", s[i]))) return 0;
     return 1;
 }
 
@@ -118,7 +118,7 @@ static int valid_account(const char *s, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && !strchr("._-+*#@!~%=$", c)) return 0;
+        if (!isalnum(c) && !(c && strchr("._-+*#@!~%=$", c))) return 0;   /* strchr finds NUL */
     }
     return 1;
 }
@@ -129,6 +129,11 @@ static int has_ctl(const char *s, uint32_t n)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 1;
     return 0;
 }
+
+/* A field echoed in a message: at most SHOW_MAX bytes, then "...", so a
+ * megabyte-long field cannot flood the report. */
+#define SHOW_MAX 40
+#define SHOW(n, s) (int)((n) > SHOW_MAX ? SHOW_MAX : (n)), (s), (n) > SHOW_MAX ? "..." : ""
 
 #define ERR(at, code, ...) do { ptc_diag_at(diag, src, (at), PTC_ERROR, code, __VA_ARGS__); bad = 1; } while (0)
 
@@ -154,8 +159,8 @@ static void parse_exts(ptc_src *src, ptc_rec *r, ptc_diag *diag, int *badp)
         if (i == 0 && elen == 0)
             ERR(e[i].off, "no-extension", "missing extension");
         else if (elen && !valid_ext(s, elen))
-            ERR(e[i].off, "bad-extension", "invalid extension \"%.*s\": use digits, `*`, `#` and `+`",
-                (int)elen, s);
+            ERR(e[i].off, "bad-extension", "invalid extension \"%.*s%s\": use digits, `*`, `#` and `+`",
+                SHOW(elen, s));
         if (has_ctl(t + r->cid[i].off, r->cid[i].len))
             ERR(r->cid[i].off, "bad-cid", "control character in CallerID name");
     }
@@ -173,14 +178,14 @@ static void parse_accounts(ptc_src *src, ptc_rec *r, ptc_diag *diag, int *badp)
         ERR(r->acctf.off, "too-many-lines", "%u accounts: a phone has at most %d lines", n, PTC_MAX_LINES);
     if (t[r->acctf.off] == '#')
         ERR(r->acctf.off, "comment-field",
-            "account \"%.*s\" looks like a comment: comments must start the line",
-            (int)r->acctf.len, t + r->acctf.off);
+            "account \"%.*s%s\" looks like a comment: comments must start the line",
+            SHOW(r->acctf.len, t + r->acctf.off));
     else
         for (unsigned i = 0; i < n && i < PTC_MAX_LINES; i++)
             if (!valid_account(t + r->acct[i].off, r->acct[i].len))
                 ERR(r->acct[i].off, "bad-account",
-                    "invalid account \"%.*s\": use letters, digits and ._-+*#@!~%%=$",
-                    (int)r->acct[i].len, t + r->acct[i].off);
+                    "invalid account \"%.*s%s\": use letters, digits and ._-+*#@!~%%=$",
+                    SHOW(r->acct[i].len, t + r->acct[i].off));
     *badp |= bad;
 }
 
@@ -192,6 +197,10 @@ int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_r
     r->line = line;
     r->off = off;
     r->len = len;
+    if (len > PTC_REC_LINE_MAX) {       /* checked first: nothing of it is echoed */
+        ERR(off, "line-too-long", "line of %u bytes: a phone line has at most %d", len, PTC_REC_LINE_MAX);
+        return -1;
+    }
     ptc_span f[6];
     unsigned nf = split_fields(t, off, len, f, 6);
     if (nf < 3) {
@@ -212,10 +221,10 @@ int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_r
     if (nf > 4) r->acctf = f[4];
 
     if (!valid_template_name(t + r->tmpl.off, r->tmpl.len))
-        ERR(r->tmpl.off, "bad-template", "invalid template name \"%.*s\"", (int)r->tmpl.len, t + r->tmpl.off);
+        ERR(r->tmpl.off, "bad-template", "invalid template name \"%.*s%s\"", SHOW(r->tmpl.len, t + r->tmpl.off));
     if (parse_mac(t + r->macf.off, r->macf.len, r) != 0)
-        ERR(r->macf.off, "bad-mac", "invalid MAC address \"%.*s\": expected six hex pairs like 00:11:22:aa:bb:cc",
-            (int)(r->macf.len > 40 ? 40 : r->macf.len), t + r->macf.off);
+        ERR(r->macf.off, "bad-mac", "invalid MAC address \"%.*s%s\": expected six hex pairs like 00:11:22:aa:bb:cc",
+            SHOW(r->macf.len, t + r->macf.off));
     parse_exts(src, r, diag, &bad);
     if (r->passf.len) {
         if (t[r->passf.off] == '#' && r->passf.len == 1)
@@ -224,6 +233,8 @@ int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_r
         r->pass_multi = n > 1;
         if (n > PTC_MAX_LINES)
             ERR(r->passf.off, "too-many-lines", "%u passwords: a phone has at most %d lines", n, PTC_MAX_LINES);
+        if (has_ctl(t + r->passf.off, r->passf.len))     /* a NUL, CR, ESC...: never echoed */
+            ERR(r->passf.off, "bad-password", "control character in the password");
         if (r->pass[0].len == 0) r->missing_password = 1;
     } else {
         r->missing_password = 1;

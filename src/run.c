@@ -57,6 +57,7 @@ typedef struct run {
     ptc_buf content, existing;
     unsigned missing;
     ptc_pathlist exists, dirs;  /* exists: the first few, for the message */
+    ptc_pathlist open_to_all;   /* unchanged outputs that others may read */
     size_t nexists;
     ptc_map dir_seen;
     int any_sql;
@@ -115,22 +116,33 @@ static void note_existing(run *R, const char *open_path, int guarded)
     if (R->nexists++ < 10) ptc_pathlist_add(&R->exists, open_path);
 }
 
+/* An output that exists as a directory (or anything but a file) would fail
+ * its rename after the commit point: refuse it while nothing is written. */
+static void check_is_file(run *R, const ptc_rec *r, const char *open_path, const char *path)
+{
+    struct stat st;
+    if (stat(open_path, &st) == 0 && !S_ISREG(st.st_mode))
+        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "not-a-file",
+                    "output %s exists and is not a regular file: move it away", path);
+}
+
 static void plan_prov(run *R, const ptc_rec *r, const char *path)
 {
     int ins;
     uint32_t *v = ptc_map_put(&R->outputs, hash_str(path), &ins);
     if (!ins) {
         if (*v & PROV_BIT)
-            ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
-                          "provisioning file %s is also written for line %u", path, *v & ~PROV_BIT);
+            ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                        "provisioning file %s is also written for line %u", path, *v & ~PROV_BIT);
         else
-            ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
-                          "provisioning file %s is also the include file of line %u",
-                          path, R->f[*v - 1].line);
+            ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                        "provisioning file %s is also the include file of line %u",
+                        path, R->f[*v - 1].line);
         return;
     }
     *v = PROV_BIT | r->line;
     char *open_path = ptc_cfg_path(R->cfg, path);
+    check_is_file(R, r, open_path, path);
     note_existing(R, open_path, ptc_exists(open_path));
     note_dir(R, open_path);
     free(open_path);
@@ -154,22 +166,23 @@ static void plan_include(run *R, const ptc_rec *r, const tmpl *t, int ctx, const
         f->hdr_context = ptc_xstrdup(hdr);
         f->existed = ptc_exists(f->open);
         f->fd = f->cmp_fd = -1;
+        check_is_file(R, r, f->open, path);
         *v = (uint32_t)++R->nf;
         note_existing(R, f->open, f->existed && !R->o->partial);
         note_dir(R, f->open);
         return;
     }
     if (*v & PROV_BIT) {
-        ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
-                      "include file %s is also the provisioning file of line %u", path, *v & ~PROV_BIT);
+        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "include file %s is also the provisioning file of line %u", path, *v & ~PROV_BIT);
         return;
     }
     outfile *f = &R->f[*v - 1];
     int f_dialplan = f->ctx >= PTC_CTX_DIALPLAN1 && f->ctx <= PTC_CTX_DIALPLAN6;
     if (f->ctx != ctx && !(is_dialplan && f_dialplan)) {
-        ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-file",
-                      "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
-                      ptc_ctx_names[f->ctx], f->line);
+        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
+                    ptc_ctx_names[f->ctx], f->line);
         return;
     }
     /* Two templates sharing a file: as in the original, whose init of the
@@ -191,10 +204,11 @@ static void plan_accounts(run *R, const ptc_rec *r)
     uint32_t n = R->ph.rec.n[PTC_SLOT_ACCOUNT1];
     int ins;
     uint32_t *v = ptc_map_put(&R->accounts, ptc_hash64(a, n), &ins);
+    uint32_t at = r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off;
     if (ins) *v = r->line;
     else
-        ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "duplicate-account",
-                      "SIP account \"%.*s\" is also the account of line %u", (int)n, a, *v);
+        ptc_diag_at(R->diag, R->list, at, PTC_ERROR, "duplicate-account",
+                    "SIP account \"%.*s\" is also the account of line %u", (int)n, a, *v);
 }
 
 static void plan_phone(run *R, const ptc_rec *r)
@@ -217,8 +231,8 @@ static void plan_phone(run *R, const ptc_rec *r)
         const char *why;
         const char *path = ptc_phone_output_path(&R->ph, ctx, &R->env, &why);
         if (!path) {
-            ptc_diag_line(R->diag, R->list, r->line, PTC_ERROR, "unsafe-path",
-                          "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
+            ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "unsafe-path",
+                        "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
             continue;
         }
         if (ctx == PTC_CTX_PHONEPROV) plan_prov(R, r, path);
@@ -236,9 +250,9 @@ static int plan(run *R)
     while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
         if (ptc_rec_parse(R->list, off, len, line, &r, R->diag) != 0) continue;
         if (r.missing_password) {
-            ptc_diag_line(R->diag, R->list, line, PTC_ERROR, "no-password",
-                          "no password for %s (extension %.*s)", r.mac_addr,
-                          (int)r.ext[0].len, ptc_rec_str(R->list, r.ext[0]));
+            ptc_diag_at(R->diag, R->list, r.passf.len ? r.passf.off : r.extf.off + r.extf.len,
+                        PTC_ERROR, "no-password", "no password for %s (extension %.*s)", r.mac_addr,
+                        (int)r.ext[0].len, ptc_rec_str(R->list, r.ext[0]));
             R->missing++;
         }
         plan_phone(R, &r);
@@ -325,7 +339,17 @@ static int open_include(run *R, outfile *f)
 
 static void report_file(run *R, const char *what, const char *path)
 {
-    if (R->o->dry_run || R->o->verbose) fprintf(R->o->out, "%s %s\n", what, path);
+    if (!R->o->quiet && (R->o->dry_run || R->o->verbose)) fprintf(R->o->out, "%s %s\n", what, path);
+}
+
+/* An unchanged output keeps its bytes and mtime, but not a mode that lets
+ * everyone read it (a tree from the original tool): noted here, tightened
+ * to the 0640 of every file ptc writes once the run has committed. */
+static void note_unchanged_mode(run *R, const char *open_path)
+{
+    struct stat st;
+    if (!R->o->dry_run && stat(open_path, &st) == 0 && (st.st_mode & 0007))
+        ptc_pathlist_add(&R->open_to_all, open_path);
 }
 
 static int write_prov(run *R, const char *path)
@@ -338,7 +362,8 @@ static int write_prov(run *R, const char *path)
         if (R->existing.len == R->content.len &&
             memcmp(R->existing.data, R->content.data, R->content.len) == 0) {
             R->st->unchanged++;
-            report_file(R, R->o->dry_run ? "unchanged" : "unchanged", path);
+            note_unchanged_mode(R, open_path);
+            report_file(R, "unchanged", path);
             goto out;
         }
     }
@@ -420,7 +445,10 @@ static int execute_phone(run *R, const ptc_rec *r)
 static void progress(run *R, unsigned done, unsigned total, struct timespec *t0)
 {
     if (R->o->quiet) return;
-    if (!R->o->progress_tty) { fputc('.', R->o->out); return; }
+    if (!R->o->progress_tty) {          /* the original's dots, unless files are named */
+        if (!R->o->dry_run && !R->o->verbose) fputc('.', R->o->out);
+        return;
+    }
     if (done != total && done % 256) return;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -444,6 +472,7 @@ static int finish_includes(run *R)
         }
         if (f->existed && !f->sink.differs) {
             R->st->unchanged++;
+            note_unchanged_mode(R, f->open);
             report_file(R, "unchanged", f->real);
             if (f->tmp) { unlink(f->tmp); free(f->tmp); f->tmp = NULL; }
             continue;
@@ -495,9 +524,7 @@ static int execute(run *R)
     for (size_t i = 0; i < R->nf; i++)
         if (open_include(R, &R->f[i]) != 0) return -1;
     if (R->any_sql && !R->o->dry_run) {
-        char *db_open = ptc_cfg_path(R->cfg, R->o->db_path);
-        R->db = ptc_db_open(db_open, 30000, R->diag);
-        free(db_open);
+        R->db = ptc_db_open(R->o->db_path, 30000, R->diag);
         if (!R->db || ptc_db_build_begin(R->db, R->o->partial, R->diag) != 0) return -1;
     }
     if (!R->o->quiet) fputs("Generating Phone Provisioning files:\n", R->o->out);
@@ -518,7 +545,9 @@ static int execute(run *R)
     R->commit.db_swap = R->any_sql ? 1 : (R->o->partial ? 0 : 2);
     ptc_db_close(R->db);
     R->db = NULL;
-    return ptc_commit_run(&R->commit, R->diag);
+    if (ptc_commit_run(&R->commit, R->diag) != 0) return -1;
+    for (size_t i = 0; i < R->open_to_all.n; i++) chmod(R->open_to_all.v[i], 0640);
+    return 0;
 }
 
 /* ---- the whole run -------------------------------------------------------- */
@@ -550,6 +579,7 @@ static void free_run(run *R)
     ptc_buf_free(&R->existing);
     ptc_pathlist_free(&R->exists);
     ptc_pathlist_free(&R->dirs);
+    ptc_pathlist_free(&R->open_to_all);
     ptc_commit_free(&R->commit);
     ptc_db_close(R->db);
     ptc_src_free(R->list);
@@ -580,7 +610,7 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
     R.env.base_dir = ptc_cfg_base_dir(cfg);
     R.env.sip_server_ipv4 = o->sip_server_ipv4;
     ptc_phone_init(&R.ph);
-    char *db_open = ptc_cfg_path(cfg, o->db_path);
+    char *db_open = ptc_xstrdup(o->db_path);
     char *state_dir = ptc_dirname(db_open);
     ptc_commit_init(&R.commit, state_dir, db_open);
     free(state_dir);
@@ -595,7 +625,11 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
     R.list->redact = ptc_rec_redact;
     if (!o->dry_run && ptc_commit_recover(&R.commit, diag) != 0) goto out;
     plan(&R);
-    if (diag->errors > R.missing) goto out;
+    if (diag->errors > R.missing) {
+        ptc_diag_finish(diag);
+        fputs("ptc: nothing was written: fix the errors above and run again.\n", stderr);
+        goto out;
+    }
     if (R.missing) {
         fputs("ptc: use -a or --auto-pass to generate the missing password(s), "
               "or -A to only add them to the phone list.\n", stderr);
@@ -605,6 +639,9 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
     if (R.nexists) { rc = report_existing(&R); goto out; }
     if (execute(&R) != 0) {
         if (!o->dry_run) ptc_commit_abort(&R.commit);
+        ptc_diag_finish(diag);
+        fputs(R.commit.committed ? "ptc: stopped after the commit point: run again to finish the run.\n"
+                                 : "ptc: nothing was written: fix the errors above and run again.\n", stderr);
         goto out;
     }
     rc = PTC_EXIT_OK;

@@ -6,7 +6,8 @@
 #include <sys/types.h>
 #include "ptc/buf.h"
 
-/* Appends the whole file to out.  0, or -1 with errno (EISDIR for a dir). */
+/* Appends the whole file to out.  0, or -1 with errno (EISDIR for a dir).
+ * Opening never blocks: a FIFO without a writer reads as empty. */
 int ptc_read_file(const char *path, ptc_buf *out);
 
 /* mkdir -p with mode for the directories it creates.  0 or -1/errno. */

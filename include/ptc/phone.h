@@ -1,7 +1,7 @@
 /* ptc_phone: one phone bound to its template, ready for the VM.
  *
  * Binding fills the slots from the record and evaluates [general] in the
- * original tool's order: macaddress_case and model first, then vendor, then
+ * original tool's order: macaddress_case first, then model, then vendor, then
  * every other key (with @ACCOUNT@ still empty), then the accounts from
  * auto_account_prefix/suffix/case.  All buffers live in the ptc_phone and
  * are reused from one phone to the next: binding allocates nothing once

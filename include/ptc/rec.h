@@ -38,6 +38,10 @@ typedef struct ptc_rec {
  * line's bounds in *off and *len and its number in *line, 0 at the end. */
 int ptc_rec_next_line(const ptc_src *src, uint32_t *pos, uint32_t *off, uint32_t *len, unsigned *line);
 
+/* The longest phone line accepted: six lines' worth of fields is far less;
+ * a longer line is one error (line-too-long), none of its fields echoed. */
+#define PTC_REC_LINE_MAX 4096
+
 /* Parses and checks one line.  Returns 0 when usable (a missing password is
  * flagged in r->missing_password, not reported), -1 after reporting errors. */
 int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_rec *r, ptc_diag *diag);

@@ -23,7 +23,7 @@
 
 typedef struct ptc_run_opts {
     const char *list_path;      /* massdeployment.conf, as given */
-    const char *db_path;        /* real path of the database (rooted on use) */
+    const char *db_path;        /* the database file to open (--root already applied) */
     const char *sip_server_ipv4;
     int force, partial, dry_run, quiet, verbose;
     int progress_tty;           /* live count instead of dots */

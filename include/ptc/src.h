@@ -25,8 +25,13 @@ typedef struct ptc_src {
     void  (*redact)(const char *line, size_t len, char *out);
 } ptc_src;
 
+/* Sources are addressed with 32-bit offsets: ptc_src_load refuses a file
+ * larger than this (EFBIG); ptc_src_from_mem callers keep to it. */
+#define PTC_SRC_MAX ((size_t)1 << 30)
+
 /* Reads path whole.  On failure returns NULL and sets errno; a directory
- * gives EISDIR. */
+ * gives EISDIR, a file over PTC_SRC_MAX EFBIG.  Opening never blocks (a
+ * FIFO without a writer reads as empty). */
 ptc_src *ptc_src_load(const char *path, const char *display_name);
 ptc_src *ptc_src_from_mem(const char *name, const char *text, size_t len);
 void     ptc_src_free(ptc_src *src);
