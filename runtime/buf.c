@@ -1,6 +1,7 @@
 /* Growable buffers, checked allocation, hashes. */
 #include "ptc/buf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,19 +128,24 @@ uint64_t ptc_hash64(const void *p, size_t n)
     return h;
 }
 
+static uint32_t crc_table[256];
+
+/* Built once, before any thread of `ptc serve` can race for it. */
+static void crc_table_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
 uint32_t ptc_crc32(const void *p, size_t n)
 {
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, crc_table_init);
+    const uint32_t *table = crc_table;
     const unsigned char *s = p;
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++)

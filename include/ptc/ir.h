@@ -36,7 +36,7 @@ typedef struct ptc_ir_line {
     uint32_t off;               /* start of the line */
     ptc_guard_kind guard;
     uint32_t guard_off, guard_len;
-    ptc_ir_ext *exts;           /* ONLY: one; EXCEPT: the list (may hold empties) */
+    ptc_ir_ext *exts;           /* ONLY: one; EXCEPT: the list, empty entries dropped */
     ptc_ir_seg *segs;           /* NULL: nothing left after the guard */
     struct ptc_ir_line *next;
 } ptc_ir_line;
