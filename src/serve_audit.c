@@ -1,0 +1,229 @@
+/* The fetch audit: the last fetch per phone and file, in SQLite.
+ *
+ * Request threads only queue (a hash map keyed by MAC and path, so a phone
+ * polling every minute costs one row, and memory is bounded by the phones'
+ * files, not by traffic); the server's background thread writes the queue in
+ * one transaction a second.  A commit per request would cap the server at
+ * the disk's fsync rate.  WAL lets `ptc status` read while we write. */
+#include "ptc/serve.h"
+#include "ptc/buf.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 1024
+
+const char ptc_serve_audit_schema[] =
+    "CREATE TABLE IF NOT EXISTS phoneprov_fetch (\n"
+    "  mac_addr      TEXT NOT NULL,     -- 12 lower-case hex digits\n"
+    "  path          TEXT NOT NULL,     -- below /phoneprov/, no query\n"
+    "  fetched_at    INTEGER NOT NULL,  -- unix seconds\n"
+    "  client_addr   TEXT NOT NULL,\n"
+    "  method        TEXT NOT NULL,\n"
+    "  status        INTEGER NOT NULL,  -- 200, or 304 (not modified)\n"
+    "  bytes         INTEGER NOT NULL,\n"
+    "  user_agent    TEXT,\n"
+    "  firmware      TEXT,              -- from the User-Agent\n"
+    "  file_mtime_ns INTEGER NOT NULL,  -- the served file's mtime then\n"
+    "  PRIMARY KEY (mac_addr, path)\n"
+    ");\n";
+
+typedef struct q_ent {
+    struct q_ent *next;
+    uint64_t h;
+    ptc_serve_fetch f;          /* strings point into strs */
+    char *strs;
+} q_ent;
+
+struct ptc_serve_audit {
+    sqlite3 *db;
+    pthread_mutex_t mu;         /* the queue */
+    pthread_mutex_t flush_mu;   /* one writer at a time */
+    q_ent *bucket[NBUCKETS];
+    size_t queued;
+};
+
+static uint64_t key_hash(const char *mac, const char *path)
+{
+    return ptc_hash64(mac, 12) ^ (ptc_hash64(path, strlen(path)) * 1099511628211u);
+}
+
+static q_ent *ent_new(const ptc_serve_fetch *f, uint64_t h)
+{
+    const char *ua = f->user_agent ? f->user_agent : "";
+    size_t lp = strlen(f->path) + 1, la = strlen(f->addr) + 1, lm = strlen(f->method) + 1;
+    size_t lu = strlen(ua) + 1;
+    q_ent *e = ptc_xcalloc(1, sizeof *e);
+    e->h = h;
+    e->f = *f;
+    e->strs = ptc_xmalloc(lp + la + lm + lu);
+    char *p = e->strs;
+    memcpy(p, f->path, lp); e->f.path = p; p += lp;
+    memcpy(p, f->addr, la); e->f.addr = p; p += la;
+    memcpy(p, f->method, lm); e->f.method = p; p += lm;
+    memcpy(p, ua, lu); e->f.user_agent = p;
+    return e;
+}
+
+static void ent_free(q_ent *e)
+{
+    if (!e) return;
+    free(e->strs);
+    free(e);
+}
+
+/* With mu held: e replaces the entry for its key unless keep_newer and the
+ * queued one is newer; takes e either way. */
+static void insert_locked(ptc_serve_audit *a, q_ent *e, int keep_newer)
+{
+    q_ent **pp = &a->bucket[e->h % NBUCKETS];
+    for (; *pp; pp = &(*pp)->next) {
+        q_ent *o = *pp;
+        if (o->h == e->h && memcmp(o->f.mac, e->f.mac, 12) == 0 && strcmp(o->f.path, e->f.path) == 0) {
+            if (keep_newer) { ent_free(e); return; }
+            e->next = o->next;
+            *pp = e;
+            ent_free(o);
+            return;
+        }
+    }
+    e->next = NULL;
+    *pp = e;
+    a->queued++;
+}
+
+ptc_serve_audit *ptc_serve_audit_open(const char *path, char *why, size_t whylen)
+{
+    ptc_serve_audit *a = ptc_xcalloc(1, sizeof *a);
+    char *err = NULL;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->flush_mu, NULL);
+    if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "cannot open audit database %s: %s", path,
+                 a->db ? sqlite3_errmsg(a->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(a->db, 5000);
+    /* WAL: `ptc status` reads while we write.  NORMAL: an audit row lost to
+     * a power cut is acceptable, an fsync per flush is not needed. */
+    if (sqlite3_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(a->db, ptc_serve_audit_schema, NULL, NULL, &err) != SQLITE_OK) {
+        snprintf(why, whylen, "audit database %s: %s", path, err ? err : sqlite3_errmsg(a->db));
+        sqlite3_free(err);
+        goto fail;
+    }
+    return a;
+fail:
+    sqlite3_close(a->db);
+    pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->flush_mu);
+    free(a);
+    return NULL;
+}
+
+void ptc_serve_audit_record(ptc_serve_audit *a, const ptc_serve_fetch *f)
+{
+    q_ent *e = ent_new(f, key_hash(f->mac, f->path));
+    pthread_mutex_lock(&a->mu);
+    insert_locked(a, e, 0);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static int write_all(ptc_serve_audit *a, q_ent *list, char *why, size_t whylen)
+{
+    static const char sql[] =
+        "INSERT OR REPLACE INTO phoneprov_fetch (mac_addr, path, fetched_at, client_addr, "
+        "method, status, bytes, user_agent, firmware, file_mtime_ns) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto done;
+    if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) goto done;
+    for (q_ent *e = list; e; e = e->next) {
+        char fw[64];
+        ptc_serve_ua_firmware(e->f.user_agent, fw, sizeof fw);
+        sqlite3_bind_text(st, 1, e->f.mac, 12, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, e->f.path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, e->f.time);
+        sqlite3_bind_text(st, 4, e->f.addr, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, e->f.method, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, e->f.status);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)e->f.bytes);
+        if (e->f.user_agent[0]) sqlite3_bind_text(st, 8, e->f.user_agent, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, 8);
+        if (fw[0]) sqlite3_bind_text(st, 9, fw, -1, SQLITE_TRANSIENT);
+        else sqlite3_bind_null(st, 9);
+        sqlite3_bind_int64(st, 10, e->f.file_mtime_ns);
+        if (sqlite3_step(st) != SQLITE_DONE) goto done;
+        sqlite3_reset(st);
+    }
+    if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto done;
+    rc = 0;
+done:
+    if (rc != 0) {
+        snprintf(why, whylen, "audit write failed: %s", sqlite3_errmsg(a->db));
+        if (!sqlite3_get_autocommit(a->db)) sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen)
+{
+    q_ent *list = NULL;
+    int rc = 0;
+    if (whylen) why[0] = '\0';
+    pthread_mutex_lock(&a->flush_mu);
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        while (a->bucket[i]) {
+            q_ent *e = a->bucket[i];
+            a->bucket[i] = e->next;
+            e->next = list;
+            list = e;
+        }
+    }
+    a->queued = 0;
+    pthread_mutex_unlock(&a->mu);
+    if (list) rc = write_all(a, list, why, whylen);
+    if (rc != 0) {
+        /* Keep what failed for the next flush, unless a newer fetch of the
+         * same file came in meanwhile. */
+        pthread_mutex_lock(&a->mu);
+        while (list) {
+            q_ent *e = list;
+            list = e->next;
+            insert_locked(a, e, 1);
+        }
+        pthread_mutex_unlock(&a->mu);
+    }
+    while (list) {
+        q_ent *e = list;
+        list = e->next;
+        ent_free(e);
+    }
+    pthread_mutex_unlock(&a->flush_mu);
+    return rc;
+}
+
+void ptc_serve_audit_close(ptc_serve_audit *a)
+{
+    if (!a) return;
+    char why[256];
+    if (ptc_serve_audit_flush(a, why, sizeof why) != 0)
+        fprintf(stderr, "ptc serve: error: %s\n", why);
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        while (a->bucket[i]) {
+            q_ent *e = a->bucket[i];
+            a->bucket[i] = e->next;
+            ent_free(e);
+        }
+    }
+    sqlite3_close(a->db);
+    pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->flush_mu);
+    free(a);
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# ptc serve / ptc status as a process: options and exit statuses, start-up
+# messages, SIGHUP reload (allowlist from rc.conf), SIGTERM stop, the access
+# log and `ptc status` on what the server recorded.  The request-level rules
+# are in tests/test_serve.c; this is the process around them.
+. "$(dirname "$0")/../lib.sh"
+
+command -v curl >/dev/null || { echo "serve: curl missing (make deps installs it), skipped"; exit 0; }
+
+# ---- usage ----
+out=$("$PTC" serve --help); rc=$?
+expect_eq "serve --help exits 0" "$rc" 0
+check "serve --help prints usage" grep -q -- '--mac-check' <<<"$out"
+"$PTC" serve --bogus >/dev/null 2>&1; expect_eq "serve bad option" "$?" 64
+"$PTC" serve --tls-listen 127.0.0.1:0 >/dev/null 2>&1; expect_eq "serve --tls-listen without --cert" "$?" 64
+"$PTC" serve --mac-check maybe >/dev/null 2>&1; expect_eq "serve bad --mac-check" "$?" 64
+"$PTC" status --help >/dev/null; expect_eq "status --help exits 0" "$?" 0
+"$PTC" status --bogus >/dev/null 2>&1; expect_eq "status bad option" "$?" 64
+
+# ---- a root with phones ----
+R=$(mkroot serve)
+printf 'PHONEPROV_ALLOW="127.0.0.2"\n' >>"$R/etc/rc.conf"
+mkdir -p "$R/mnt/kd/phoneprov/yealink"
+printf 'account.1.password = SECRETPASS\n' >"$R/mnt/kd/phoneprov/yealink/001565aaa937.cfg"
+printf 'common\n' >"$R/mnt/kd/phoneprov/yealink/y000000000028.cfg"
+printf 'yealink,00:15:65:aa:a9:37,201,SECRET\n' >"$R/mnt/kd/phoneprov/massdeployment.conf"
+sqlite3 "$R/mnt/kd/asterisk-odbc.sqlite3" "
+CREATE TABLE phoneprov (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, ext TEXT DEFAULT '', cid_name TEXT DEFAULT '',
+  cid_num TEXT DEFAULT '', account TEXT DEFAULT '', line INTEGER DEFAULT 1, mac_addr TEXT DEFAULT '',
+  template TEXT DEFAULT '', model TEXT DEFAULT '', vendor TEXT DEFAULT '', sip_driver TEXT DEFAULT '');
+INSERT INTO phoneprov (ext, mac_addr, model, vendor) VALUES ('201', '00:15:65:aa:a9:37', 'T46S', 'yealink'),
+  ('202', '00:15:65:11:22:33', 'T46S', 'yealink');"
+
+"$PTC" serve --root "$R/none" --listen 127.0.0.1:0 2>"$T_WORK/err1"; rc=$?
+expect_eq "serve without a base directory fails" "$rc" 1
+check "and says why" grep -q 'base directory' "$T_WORK/err1"
+
+LOG=$T_WORK/access.log
+"$PTC" serve --root "$R" --listen 127.0.0.1:0 --access-log "$LOG" 2>"$T_WORK/err" &
+PID=$!
+PORT=
+for _ in $(seq 1 200); do
+  PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$T_WORK/err" 2>/dev/null | head -1 | sed 's/.*://')
+  [ -n "$PORT" ] && break
+  kill -0 $PID 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$PORT" ]; then
+  fail "server did not start"; cat "$T_WORK/err" >&2; kill $PID 2>/dev/null
+else
+  U="http://127.0.0.1:$PORT/phoneprov/yealink"
+  YUA="Yealink SIP-T46S 66.86.0.15 00:15:65:aa:a9:37"
+  code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+  expect_eq "allowed source" "$(code --interface 127.0.0.2 -A "$YUA" "$U/001565aaa937.cfg")" 200
+  expect_eq "other source" "$(code --interface 127.0.0.1 -A "$YUA" "$U/001565aaa937.cfg")" 403
+  expect_eq "phone list" "$(code --interface 127.0.0.2 "http://127.0.0.1:$PORT/phoneprov/massdeployment.conf")" 404
+  expect_eq "dot-dot" "$(code --path-as-is --interface 127.0.0.2 "$U/../../asterisk-odbc.sqlite3")" 400
+  expect_eq "another phone's MAC" "$(code --interface 127.0.0.2 -A 'Yealink SIP-T46S 66.86.0.15 00:15:65:11:22:33' "$U/001565aaa937.cfg")" 403
+  body=$(curl -s --interface 127.0.0.2 -A "$YUA" "$U/001565aaa937.cfg")
+  expect_eq "file content" "$body" "account.1.password = SECRETPASS"
+
+  # SIGHUP: the allowlist from rc.conf again.
+  sed -i 's/^PHONEPROV_ALLOW=.*/PHONEPROV_ALLOW="127.0.0.0\/24"/' "$R/etc/rc.conf"
+  kill -HUP $PID
+  st=
+  for _ in $(seq 1 100); do
+    st=$(code --interface 127.0.0.1 -A "$YUA" "$U/001565aaa937.cfg"); [ "$st" = 200 ] && break; sleep 0.1
+  done
+  expect_eq "allowed after SIGHUP" "$st" 200
+  # A broken allowlist on SIGHUP: refused, the old one stays, the reason logged.
+  sed -i 's/^PHONEPROV_ALLOW=.*/PHONEPROV_ALLOW="10.0.0.0\/99"/' "$R/etc/rc.conf"
+  kill -HUP $PID
+  for _ in $(seq 1 100); do grep -q 'keeping the old configuration' "$T_WORK/err" && break; sleep 0.1; done
+  check "bad reload logged with a reason" grep -q "bad allowlist entry '10.0.0.0/99'" "$T_WORK/err"
+  expect_eq "old allowlist kept" "$(code --interface 127.0.0.1 -A "$YUA" "$U/y000000000028.cfg")" 200
+
+  # SIGTERM: a clean stop, exit 0, everything flushed.
+  kill -TERM $PID
+  wait $PID; rc=$?
+  expect_eq "SIGTERM exit status" "$rc" 0
+  check "stop logged" grep -q 'SIGTERM: stopping' "$T_WORK/err"
+  check "access log line" grep -q ' 127.0.0.2 GET /phoneprov/yealink/001565aaa937.cfg 200 32 mac=001565aaa937 ua="Yealink' "$LOG"
+  check "refusal logged with reason" grep -q 'refused="address not in the allowlist"' "$LOG"
+  if grep -q SECRETPASS "$LOG" "$T_WORK/err"; then fail "a password reached a log"; else ok; fi
+
+  # ptc status: the Yealink fetched, the other never did.
+  out=$("$PTC" status --root "$R"); rc=$?
+  expect_eq "status exit" "$rc" 0
+  check "status: fetched phone ok" grep -Eq '^00:15:65:aa:a9:37 +201 .*127\.0\.0\.(1|2) +66\.86\.0\.15 +ok$' <<<"$out"
+  check "status: never fetched" grep -Eq '^00:15:65:11:22:33 .*NEVER fetched' <<<"$out"
+  "$PTC" status --root "$R" --check >/dev/null; expect_eq "status --check flags" "$?" 3
+  touch -d '+1 hour' "$R/mnt/kd/phoneprov/yealink/001565aaa937.cfg"
+  out=$("$PTC" status --root "$R")
+  check "status: stale after regeneration" grep -Eq '^00:15:65:aa:a9:37 .*STALE: yealink/001565aaa937.cfg' <<<"$out"
+fi
+
+finish
