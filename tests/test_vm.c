@@ -29,27 +29,6 @@
 
 static const ptc_phone_env env = { "/mnt/kd/phoneprov", "10.0.0.1" };
 
-static const char *repo_dir(void)
-{
-    static char dir[PATH_MAX];
-    if (dir[0]) return dir;
-    if (access("tests/golden", F_OK) == 0) { strcpy(dir, "."); return dir; }
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);   /* REPO/BUILD/tests/x */
-    ck_assert_int_gt(n, 0);
-    dir[n] = '\0';
-    for (int up = 0; up < 3; up++) *strrchr(dir, '/') = '\0';
-    return dir;
-}
-
-static const char *shared_dir(void)
-{
-    static char dir[PATH_MAX];
-    const char *e = getenv("SHARED");
-    if (e && *e) snprintf(dir, sizeof dir, "%s", e);
-    else snprintf(dir, sizeof dir, "%s/../shared", repo_dir());
-    return dir;
-}
-
 static ptc_prog *compile_src(ptc_src *src)
 {
     ptc_diag d;
