@@ -76,16 +76,27 @@ static ptc_prog *load(ptc_cache *cache, const char *path, ptc_diag *diag)
     return p;
 }
 
+/* Options, a reporter and the cache: what both commands start with.
+ * Returns the index of the first path, or -1 for a bad command line. */
+static int setup(int argc, char **argv, const char *usage, common_opts *o,
+                 ptc_diag *diag, ptc_cache *cache)
+{
+    int first = parse_common(argc, argv, o, usage);
+    if (first < 0) return -1;
+    ptc_diag_init(diag, stderr);
+    ptc_diag_set_color_auto(diag);
+    ptc_cache_init(cache, o->cache_dir);
+    if (o->verbose) cache->log = stderr;
+    return first;
+}
+
 int ptc_cmd_compile(int argc, char **argv)
 {
-    common_opts o = {0};
-    int first = parse_common(argc, argv, &o, compile_usage);
-    if (first < 0) return PTC_EXIT_USAGE;
     ptc_diag diag;
-    ptc_diag_init(&diag, stderr);
     ptc_cache cache;
-    ptc_cache_init(&cache, o.cache_dir);
-    if (o.verbose) cache.log = stderr;
+    common_opts o = {0};
+    int first = setup(argc, argv, compile_usage, &o, &diag, &cache);
+    if (first < 0) return PTC_EXIT_USAGE;
     ptc_pathlist list = {0};
     for (int i = first; i < argc; i++)
         if (ptc_templates_expand(argv[i], &list, &diag) != 0) continue;
@@ -101,14 +112,11 @@ int ptc_cmd_compile(int argc, char **argv)
 
 int ptc_cmd_disasm(int argc, char **argv)
 {
-    common_opts o = {0};
-    int first = parse_common(argc, argv, &o, disasm_usage);
-    if (first < 0) return PTC_EXIT_USAGE;
     ptc_diag diag;
-    ptc_diag_init(&diag, stderr);
     ptc_cache cache;
-    ptc_cache_init(&cache, o.cache_dir);
-    if (o.verbose) cache.log = stderr;
+    common_opts o = {0};
+    int first = setup(argc, argv, disasm_usage, &o, &diag, &cache);
+    if (first < 0) return PTC_EXIT_USAGE;
     for (int i = first; i < argc; i++) {
         ptc_prog *p = load(&cache, argv[i], &diag);
         if (!p) continue;
