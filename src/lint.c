@@ -1,0 +1,349 @@
+/* ptc lint: the command, file classification, suggestions, reporting.
+ * The checks are in src/lint_template.c and src/lint_list.c. */
+#include "ptc/lint.h"
+#include "ptc/buf.h"
+#include "ptc/cmd.h"
+#include "ptc/templates.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- the linter ------------------------------------------------------------ */
+
+void ptc_lint_init(ptc_lint *L, ptc_diag *diag, ptc_cfg *cfg)
+{
+    memset(L, 0, sizeof *L);
+    L->diag = diag;
+    L->cfg = cfg;
+}
+
+void ptc_lint_free(ptc_lint *L)
+{
+    if (!L) return;
+    for (size_t i = 0; i < L->nt; i++) {
+        ptc_lint_tmpl *t = L->t[i];
+        ptc_prog_free(t->prog);
+        ptc_ir_free(t->ir);              /* the IR borrows src: free it first */
+        ptc_src_free(t->src);
+        free(t->name);
+        free(t->real);
+        free(t);
+    }
+    free(L->t);
+    L->t = NULL;
+    L->nt = 0;
+}
+
+ptc_lint_tmpl *ptc_lint_find(const ptc_lint *L, const char *real)
+{
+    for (size_t i = 0; i < L->nt; i++)
+        if (L->t[i]->real && strcmp(L->t[i]->real, real) == 0) return L->t[i];
+    return NULL;
+}
+
+int ptc_lint_disabled(const ptc_lint *L, const char *code)
+{
+    for (size_t i = 0; L->disabled && L->disabled[i]; i++)
+        if (strcmp(L->disabled[i], code) == 0) return 1;
+    return 0;
+}
+
+void ptc_lint_at(ptc_lint *L, ptc_src *src, size_t off, ptc_severity sev,
+                 const char *code, const char *fmt, ...)
+{
+    if (ptc_lint_disabled(L, code)) return;
+    ptc_buf msg = PTC_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    ptc_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    ptc_diag_at(L->diag, src, off, sev, code, "%s", ptc_buf_cstr(&msg));
+    ptc_buf_free(&msg);
+}
+
+void ptc_lint_line(ptc_lint *L, ptc_src *src, unsigned line, ptc_severity sev,
+                   const char *code, const char *fmt, ...)
+{
+    if (ptc_lint_disabled(L, code)) return;
+    ptc_buf msg = PTC_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    ptc_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    ptc_diag_line(L->diag, src, line, sev, code, "%s", ptc_buf_cstr(&msg));
+    ptc_buf_free(&msg);
+}
+
+/* ---- classification ------------------------------------------------------- */
+
+ptc_lint_kind ptc_lint_classify(const ptc_src *src)
+{
+    const char *t = src->text;
+    int list = 0;
+    size_t i = 0;
+    while (i < src->len) {
+        size_t e = i;
+        while (e < src->len && t[e] != '\n') e++;
+        if (t[i] == '[' && memchr(t + i, ']', e - i)) return PTC_LINT_TEMPLATE;
+        size_t p = i;
+        while (p < e && (t[p] == ' ' || t[p] == '\t')) p++;
+        if (p < e && t[p] != '#') {
+            unsigned fields = 0;
+            while (p < e) {
+                while (p < e && isspace((unsigned char)t[p])) p++;
+                if (p >= e) break;
+                fields++;
+                while (p < e && !isspace((unsigned char)t[p])) p++;
+            }
+            if (fields >= 3) list = 1;
+        }
+        i = e + 1;
+    }
+    return list ? PTC_LINT_LIST : PTC_LINT_UNKNOWN;
+}
+
+/* ---- suggestions -------------------------------------------------------- */
+
+/* Optimal string alignment distance (edits and adjacent swaps), ignoring
+ * case; stops early above max. */
+static size_t distance(const char *a, size_t n, const char *b, size_t m)
+{
+    if (n > 64 || m > 64) return SIZE_MAX;
+    size_t d[65][65];
+    for (size_t i = 0; i <= n; i++) d[i][0] = i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t v = d[i - 1][j - 1] + !same;
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+/* Length of the common prefix or suffix of a and b, whichever is longer. */
+static size_t common_end(const char *a, size_t n, const char *b, size_t m)
+{
+    size_t p = 0, s = 0;
+    while (p < n && p < m && tolower((unsigned char)a[p]) == tolower((unsigned char)b[p])) p++;
+    while (s < n && s < m && tolower((unsigned char)a[n - 1 - s]) == tolower((unsigned char)b[m - 1 - s])) s++;
+    return p > s ? p : s;
+}
+
+const char *ptc_lint_suggest(const char *word, size_t len, const char *const *cands)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; cands && cands[i]; i++) {
+        size_t m = strlen(cands[i]);
+        /* Up to a third of the longer word, and beyond two edits only when
+         * half the candidate is intact at one end: `account_suffix` finds
+         * `auto_account_suffix` and `MAC_ADRESS` finds `MAC_ADDR`, while
+         * `nothere` does not find `three`. */
+        size_t max = ((len > m ? len : m) + 2) / 3;
+        size_t d = distance(word, len, cands[i], m);
+        if (d > max || d >= best_d) continue;
+        if (d > 2 && common_end(word, len, cands[i], m) * 2 < m) continue;
+        best = cands[i];
+        best_d = d;
+    }
+    return best;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static const char usage_text[] =
+    "Usage: ptc lint [options] PATH...\n"
+    "\n"
+    "Checks templates (files in the template language, or directories of\n"
+    "*.conf) and phone lists (massdeployment.conf) and writes nothing.  A\n"
+    "phone list is checked against the templates it names, which are checked\n"
+    "too.  A file with a [context] line is a template; a file without one\n"
+    "whose lines have three or more fields is a phone list.\n"
+    "\n"
+    "Options:\n"
+    "      --template FILE     Check FILE as a template\n"
+    "      --list FILE         Check FILE as a phone list\n"
+    "      --templates DIR     Find the phone lists' templates in DIR\n"
+    "                          (default $PHONEPROV_BASE_DIR/templates)\n"
+    "      --root DIR          Read every default path under DIR (as ptc run)\n"
+    "      --rc FILE           Configuration file (default /etc/rc.conf)\n"
+    "      --format FORMAT     text (default), json (one object per line) or\n"
+    "                          github (workflow annotations)\n"
+    "  -W error, -Werror       Warnings make the exit status 1\n"
+    "  -W no-CODE, -Wno-CODE   Do not report lint check CODE (e.g. -Wno-xml-unescaped)\n"
+    "  -q, --quiet             Print errors only\n"
+    "  -h, --help              Show this help text\n"
+    "\n"
+    "Diagnostics go to standard error as file:line:col: severity: message [code];\n"
+    "json and github go to standard output.\n"
+    "Exit status: 0 clean, 1 errors (or warnings with -Werror), 2 bad command line.\n";
+
+enum { LINT_USAGE = 2 };
+
+typedef struct item { const char *path; ptc_lint_kind kind; } item;
+
+typedef struct lint_args {
+    item *items;
+    size_t nitems;
+    const char *templates, *root, *rc;
+    ptc_diag_format format;
+    int werror, quiet;
+    char **disabled;
+    size_t ndisabled;
+} lint_args;
+
+static void add_item(lint_args *a, const char *path, ptc_lint_kind kind)
+{
+    a->items = ptc_xrealloc(a->items, (a->nitems + 1) * sizeof *a->items);
+    a->items[a->nitems].path = path;
+    a->items[a->nitems++].kind = kind;
+}
+
+static int parse_w(lint_args *a, const char *v)
+{
+    if (strcmp(v, "error") == 0) { a->werror = 1; return 0; }
+    if (strncmp(v, "no-", 3) == 0 && v[3]) {
+        a->disabled = ptc_xrealloc(a->disabled, (a->ndisabled + 2) * sizeof *a->disabled);
+        a->disabled[a->ndisabled++] = (char *)v + 3;
+        a->disabled[a->ndisabled] = NULL;
+        return 0;
+    }
+    fprintf(stderr, "ptc lint: unknown -W%s (use -Werror or -Wno-CODE)\n", v);
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, lint_args *a)
+{
+    static const struct option longs[] = {
+        {"template", required_argument, NULL, 1}, {"list", required_argument, NULL, 2},
+        {"templates", required_argument, NULL, 3}, {"root", required_argument, NULL, 4},
+        {"rc", required_argument, NULL, 5}, {"format", required_argument, NULL, 6},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "W:qh", longs, NULL)) != -1) {
+        switch (c) {
+        case 1: add_item(a, optarg, PTC_LINT_TEMPLATE); break;
+        case 2: add_item(a, optarg, PTC_LINT_LIST); break;
+        case 3: a->templates = optarg; break;
+        case 4: a->root = optarg; break;
+        case 5: a->rc = optarg; break;
+        case 6:
+            if (!strcmp(optarg, "text")) a->format = PTC_FMT_TEXT;
+            else if (!strcmp(optarg, "json")) a->format = PTC_FMT_JSON;
+            else if (!strcmp(optarg, "github")) a->format = PTC_FMT_GITHUB;
+            else { fprintf(stderr, "ptc lint: unknown format '%s' (text, json or github)\n", optarg); return -1; }
+            break;
+        case 'W': if (parse_w(a, optarg) != 0) return -1; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return 1;
+        default: fputs(usage_text, stderr); return -1;
+        }
+    }
+    for (int i = optind; i < argc; i++) add_item(a, argv[i], PTC_LINT_UNKNOWN);
+    if (a->nitems == 0) {
+        fputs("ptc lint: nothing to check\n", stderr);
+        fputs(usage_text, stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* The template name of a path: its file name without .conf. */
+static char *name_of(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(b);
+    if (n > 5 && strcmp(b + n - 5, ".conf") == 0) n -= 5;
+    return ptc_xstrndup(b, n);
+}
+
+/* One file: a template (linted once, however often it is named) or a list. */
+static void lint_file(ptc_lint *L, const char *path, ptc_lint_kind kind)
+{
+    char real[PATH_MAX];
+    int have_real = realpath(path, real) != NULL;
+    ptc_src *src = ptc_src_load(path, NULL);
+    if (!src) {
+        ptc_diag_plain(L->diag, PTC_ERROR, "io", "cannot read %s: %s", path, strerror(errno));
+        return;
+    }
+    if (kind == PTC_LINT_UNKNOWN) kind = ptc_lint_classify(src);
+    if (kind == PTC_LINT_TEMPLATE) {
+        if (have_real && ptc_lint_find(L, real)) { ptc_src_free(src); return; }
+        char *name = name_of(path);
+        ptc_lint_template(L, src, name, have_real ? real : NULL);
+        free(name);
+        return;
+    }
+    if (kind == PTC_LINT_LIST) ptc_lint_list(L, src);
+    else
+        ptc_diag_line(L->diag, src, 0, PTC_ERROR, "file-kind",
+                      "neither a template (no [context] line) nor a phone list (no line of 3 or more "
+                      "fields); use --template or --list to say which");
+    ptc_src_free(src);
+}
+
+static void lint_path(ptc_lint *L, const item *it)
+{
+    struct stat st;
+    if (it->kind != PTC_LINT_UNKNOWN || stat(it->path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        lint_file(L, it->path, it->kind);
+        return;
+    }
+    ptc_pathlist files = {0};
+    if (ptc_templates_expand(it->path, &files, L->diag) == 0)
+        for (size_t i = 0; i < files.n; i++) lint_file(L, files.v[i], PTC_LINT_UNKNOWN);
+    ptc_pathlist_free(&files);
+}
+
+int ptc_cmd_lint(int argc, char **argv)
+{
+    lint_args a;
+    memset(&a, 0, sizeof a);
+    int rc = LINT_USAGE, prc = parse_args(argc, argv, &a);
+    ptc_diag diag;
+    ptc_cfg cfg;
+    ptc_lint L;
+    memset(&cfg, 0, sizeof cfg);
+    ptc_lint_init(&L, NULL, NULL);
+    if (prc != 0) { rc = prc > 0 ? PTC_EXIT_OK : LINT_USAGE; goto out; }
+    ptc_diag_init(&diag, a.format == PTC_FMT_TEXT ? stderr : stdout);
+    diag.format = a.format;
+    /* Machine formats are read whole by tools: no limit there. */
+    diag.limit = a.format == PTC_FMT_TEXT ? 100 : 0;
+    diag.show_warnings = !a.quiet;
+    ptc_diag_set_color_auto(&diag);
+    ptc_lint_init(&L, &diag, &cfg);
+    L.templates_dir = a.templates;
+    L.disabled = a.disabled;
+    rc = PTC_EXIT_ERROR;
+    if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
+    for (size_t i = 0; i < a.nitems; i++) lint_path(&L, &a.items[i]);
+    ptc_diag_finish(&diag);
+    if (a.format == PTC_FMT_TEXT && (diag.errors || diag.warnings))
+        fprintf(diag.out, "ptc lint: %u error%s, %u warning%s\n", diag.errors, diag.errors == 1 ? "" : "s",
+                diag.warnings, diag.warnings == 1 ? "" : "s");
+    rc = diag.errors || (a.werror && diag.warnings) ? PTC_EXIT_ERROR : PTC_EXIT_OK;
+out:
+    ptc_lint_free(&L);
+    ptc_cfg_free(&cfg);
+    free(a.items);
+    free(a.disabled);
+    return rc;
+}

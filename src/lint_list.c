@@ -1,0 +1,349 @@
+/* ptc lint: the phone list checks (docs/lint.md).
+ *
+ * Every line goes through ptc_rec_parse and every phone through
+ * ptc_phone_bind and ptc_phone_output_path, as in `ptc run`'s plan, so the
+ * errors run would stop at are reported here too, with the same codes.  On
+ * top of that: duplicate extensions, line counts that do not fit the
+ * template, values that would break an XML provisioning file.
+ */
+#include "ptc/lint.h"
+#include "ptc/buf.h"
+#include "ptc/map.h"
+#include "ptc/phone.h"
+#include "ptc/rec.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROV_BIT 0x80000000u
+
+typedef struct named {          /* a template name of this list */
+    char *name;
+    ptc_lint_tmpl *t;           /* NULL: not found */
+    char *path;                 /* where it was looked for */
+    int err;                    /* errno of the failed load */
+    int reported;
+} named;
+
+typedef struct incfile { int ctx; unsigned line; } incfile;
+
+typedef struct lst {
+    ptc_lint *L;
+    ptc_src *src;
+    named *n;
+    size_t nn;
+    ptc_map macs, accounts, exts, outputs;
+    incfile *inc;
+    size_t ninc;
+    ptc_phone ph;
+    ptc_phone_env env;
+    char **avail;               /* template names in the directory, for suggestions */
+    int avail_loaded;
+} lst;
+
+static uint64_t hash_str(const char *s)
+{
+    return ptc_hash64(s, strlen(s));
+}
+
+/* ---- templates ------------------------------------------------------------ */
+
+static char *templates_dir(ptc_lint *L)
+{
+    if (L->templates_dir) return ptc_xstrdup(L->templates_dir);
+    ptc_buf b = PTC_BUF_INIT;
+    ptc_buf_printf(&b, "%s/templates", L->cfg ? ptc_cfg_base_dir(L->cfg) : "/mnt/kd/phoneprov");
+    char *p = L->cfg ? ptc_cfg_path(L->cfg, ptc_buf_cstr(&b)) : ptc_xstrdup(ptc_buf_cstr(&b));
+    ptc_buf_free(&b);
+    return p;
+}
+
+/* The template names src/records.c accepts (valid_template_name). */
+static int valid_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 250 || s[0] == '.' || s[0] == '-') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("._-+", s[i]))) return 0;
+    return 1;
+}
+
+/* Resolves a template name once per list; a file already linted (named on
+ * the command line, or by an earlier list) is not linted again. */
+static named *resolve(lst *S, const char *name, size_t len)
+{
+    for (size_t i = 0; i < S->nn; i++)
+        if (strlen(S->n[i].name) == len && memcmp(S->n[i].name, name, len) == 0) return &S->n[i];
+    S->n = ptc_xrealloc(S->n, (S->nn + 1) * sizeof *S->n);
+    named *e = &S->n[S->nn++];
+    memset(e, 0, sizeof *e);
+    e->name = ptc_xstrndup(name, len);
+    char *dir = templates_dir(S->L);
+    ptc_buf b = PTC_BUF_INIT;
+    ptc_buf_printf(&b, "%s/%s.conf", dir, e->name);
+    e->path = ptc_xstrdup(ptc_buf_cstr(&b));
+    ptc_buf_free(&b);
+    free(dir);
+    /* Names ptc_rec_parse rejects are never looked up: no path is built
+     * from them. */
+    if (!valid_name(name, len)) { e->err = EINVAL; return e; }
+    char real[PATH_MAX];
+    int have_real = realpath(e->path, real) != NULL;
+    if (have_real && (e->t = ptc_lint_find(S->L, real))) return e;
+    ptc_src *src = ptc_src_load(e->path, NULL);
+    if (!src) { e->err = errno; return e; }
+    e->t = ptc_lint_template(S->L, src, e->name, have_real ? real : NULL);
+    return e;
+}
+
+static void load_avail(lst *S)
+{
+    if (S->avail_loaded) return;
+    S->avail_loaded = 1;
+    char *dir = templates_dir(S->L);
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    S->avail = ptc_xcalloc(1, sizeof *S->avail);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t k = strlen(de->d_name);
+        if (de->d_name[0] == '.' || k < 6 || strcmp(de->d_name + k - 5, ".conf") != 0) continue;
+        S->avail = ptc_xrealloc(S->avail, (n + 2) * sizeof *S->avail);
+        S->avail[n++] = ptc_xstrndup(de->d_name, k - 5);
+        S->avail[n] = NULL;
+    }
+    if (d) closedir(d);
+    free(dir);
+}
+
+static void report_missing(lst *S, named *e, const ptc_rec *r)
+{
+    if (e->reported) return;
+    e->reported = 1;
+    ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "unknown-template",
+                "template \"%s\" not found: %s: %s", e->name, e->path, strerror(e->err));
+    load_avail(S);
+    const char *s = ptc_lint_suggest(e->name, strlen(e->name), (const char *const *)S->avail);
+    if (s)
+        ptc_lint_line(S->L, S->src, r->line, PTC_NOTE, "unknown-template", "did you mean \"%s\"?", s);
+}
+
+/* ---- per phone ---------------------------------------------------------- */
+
+static void check_lines_used(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
+{
+    unsigned used = t->lines_used, given = r->multi ? r->nexts : 1;
+    if (used > given) {
+        ptc_buf which = PTC_BUF_INIT;
+        if (used - given == 1) ptc_buf_printf(&which, "line %u repeats", used);
+        else ptc_buf_printf(&which, "lines %u to %u repeat", given + 1, used);
+        ptc_lint_at(S->L, S->src, r->extf.off, PTC_WARNING, "fewer-lines",
+                    "template \"%s\" uses %u lines but this phone gives %u extension%s: "
+                    "%s line 1's extension and account",
+                    t->name, used, given, given == 1 ? "" : "s", ptc_buf_cstr(&which));
+        ptc_buf_free(&which);
+        return;
+    }
+    unsigned keep = used ? used : 1;
+    if (given <= keep) return;
+    ptc_buf which = PTC_BUF_INIT;
+    if (given - keep == 1) ptc_buf_printf(&which, "extension %u %s", given, S->ph.sql_enable ? "goes" : "is");
+    else ptc_buf_printf(&which, "extensions %u to %u %s", keep + 1, given, S->ph.sql_enable ? "go" : "are");
+    char uses[32];
+    if (used) snprintf(uses, sizeof uses, "%u line%s", used, used == 1 ? "" : "s");
+    else snprintf(uses, sizeof uses, "no line variable");
+    ptc_lint_at(S->L, S->src, r->ext[keep].off, PTC_WARNING, "extra-lines",
+                "this phone gives %u extensions but template \"%s\" uses %s: %s %s",
+                given, t->name, uses, ptc_buf_cstr(&which),
+                S->ph.sql_enable ? "only into the phoneprov table" : "not used");
+    ptc_buf_free(&which);
+}
+
+static void plan_prov(lst *S, const ptc_rec *r, const char *path)
+{
+    int ins;
+    uint32_t *v = ptc_map_put(&S->outputs, hash_str(path), &ins);
+    if (ins) { *v = PROV_BIT | r->line; return; }
+    if (*v & PROV_BIT)
+        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "provisioning file %s is also written for line %u", path, *v & ~PROV_BIT);
+    else
+        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "provisioning file %s is also the include file of line %u", path, S->inc[*v - 1].line);
+}
+
+static int is_dialplan(int ctx)
+{
+    return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
+}
+
+static void plan_include(lst *S, const ptc_rec *r, int ctx, const char *path)
+{
+    int ins;
+    uint32_t *v = ptc_map_put(&S->outputs, hash_str(path), &ins);
+    if (ins) {
+        S->inc = ptc_xrealloc(S->inc, (S->ninc + 1) * sizeof *S->inc);
+        S->inc[S->ninc].ctx = ctx;
+        S->inc[S->ninc].line = r->line;
+        *v = (uint32_t)++S->ninc;
+        return;
+    }
+    if (*v & PROV_BIT) {
+        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "include file %s is also the provisioning file of line %u", path, *v & ~PROV_BIT);
+        return;
+    }
+    const incfile *f = &S->inc[*v - 1];
+    if (f->ctx != ctx && !(is_dialplan(ctx) && is_dialplan(f->ctx)))
+        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
+                    ptc_ctx_names[f->ctx], f->line);
+}
+
+static void check_outputs(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
+{
+    for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
+        if (!ptc_prog_has(t->prog, ctx)) continue;
+        const char *why;
+        const char *path = ptc_phone_output_path(&S->ph, ctx, &S->env, &why);
+        if (!path) {
+            ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "unsafe-path",
+                        "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
+            continue;
+        }
+        if (ctx == PTC_CTX_PHONEPROV) plan_prov(S, r, path);
+        else plan_include(S, r, ctx, path);
+    }
+}
+
+/* A value seen before: error (or warning) at this line, a note at the first.
+ * also: how the message goes on ("is also the account of line"). */
+static void check_dup(lst *S, ptc_map *m, const char *s, size_t n, const ptc_rec *r, uint32_t at,
+                      ptc_severity sev, const char *code, const char *what, const char *also)
+{
+    int ins;
+    uint32_t *v = ptc_map_put(m, ptc_hash64(s, n), &ins);
+    if (ins) { *v = r->line; return; }
+    ptc_lint_at(S->L, S->src, at, sev, code, "%s \"%.*s\" %s %u", what, (int)n, s, also, *v);
+    ptc_lint_line(S->L, S->src, *v, PTC_NOTE, code, "line %u has %s \"%.*s\" too", *v, what, (int)n, s);
+}
+
+/* Values that would break an XML provisioning file (see check_xml). */
+static void check_xml_values(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
+{
+    const ptc_vm_rec *v = &S->ph.rec;
+    int cid = 0, pass = 0, acct = 0;
+    for (int s = 0; s < PTC_SLOT_COUNT; s++) {
+        if (!(t->xml_slots >> s & 1)) continue;
+        if (!memchr(v->v[s], '&', v->n[s]) && !memchr(v->v[s], '<', v->n[s])) continue;
+        if (s >= PTC_SLOT_CID_NAME1 && s < PTC_SLOT_CID_NAME1 + PTC_MAX_LINES) cid = 1;
+        else if (s >= PTC_SLOT_PASSWORD1 && s < PTC_SLOT_PASSWORD1 + PTC_MAX_LINES) pass = 1;
+        else acct = 1;
+    }
+    if (cid)
+        ptc_lint_at(S->L, S->src, r->extf.off, PTC_ERROR, "xml-break",
+                    "a CallerID name holds `&` or `<`: template \"%s\" puts it into XML unescaped, "
+                    "the phone's file would be invalid", t->name);
+    if (pass)
+        ptc_lint_at(S->L, S->src, r->passf.off, PTC_ERROR, "xml-break",
+                    "the password holds `&` or `<`: template \"%s\" puts it into XML unescaped, "
+                    "the phone's file would be invalid", t->name);
+    if (acct)
+        ptc_lint_at(S->L, S->src, r->acctf.len ? r->acctf.off : r->extf.off, PTC_ERROR, "xml-break",
+                    "the account holds `&` or `<`: template \"%s\" puts it into XML unescaped, "
+                    "the phone's file would be invalid", t->name);
+}
+
+static void check_phone(lst *S, const ptc_rec *r)
+{
+    const char *x = S->src->text;
+    named *e = resolve(S, x + r->tmpl.off, r->tmpl.len);
+    if (!e->t) { report_missing(S, e, r); return; }
+    ptc_lint_tmpl *t = e->t;
+    if (!t->prog) return;                  /* its errors were reported with the template */
+    char mac[13];
+    for (int i = 0; i < 13; i++) mac[i] = (char)tolower((unsigned char)r->mac[i]);
+    int ins;
+    uint32_t *v = ptc_map_put(&S->macs, ptc_hash64(mac, 12), &ins);
+    if (!ins) {
+        /* As in run: a phone whose MAC is taken is not planned further. */
+        ptc_lint_at(S->L, S->src, r->macf.off, PTC_ERROR, "duplicate-mac",
+                    "MAC address %s is also on line %u", r->mac_addr, *v);
+        ptc_lint_line(S->L, S->src, *v, PTC_NOTE, "duplicate-mac", "line %u has MAC address %s too",
+                      *v, r->mac_addr);
+        return;
+    }
+    *v = r->line;
+    ptc_phone_bind(&S->ph, t->prog, S->src, r, &S->env);
+    check_lines_used(S, r, t);
+    check_outputs(S, r, t);
+    check_dup(S, &S->accounts, S->ph.rec.v[PTC_SLOT_ACCOUNT1], S->ph.rec.n[PTC_SLOT_ACCOUNT1], r,
+              r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off, PTC_ERROR,
+              "duplicate-account", "SIP account", "is also the account of line");
+    check_dup(S, &S->exts, x + r->ext[0].off, r->ext[0].len, r, r->ext[0].off, PTC_WARNING,
+              "duplicate-extension", "extension", "is also on line");
+    check_xml_values(S, r, t);
+}
+
+static void check_line(lst *S, uint32_t off, uint32_t len, unsigned line)
+{
+    const char *x = S->src->text;
+    ptc_rec r;
+    int rc = ptc_rec_parse(S->src, off, len, line, &r, S->L->diag);
+    /* ptc_rec only flags a password that is exactly `#`; `#note` is just as
+     * likely a comment, but it is a valid password, so only a warning. */
+    if (r.passf.len > 1 && x[r.passf.off] == '#')
+        ptc_lint_at(S->L, S->src, r.passf.off, PTC_WARNING, "comment-field",
+                    "the password field starts with `#`: a trailing comment? comments must start the line");
+    if (rc != 0) return;
+    if (r.missing_password) {
+        ptc_lint_at(S->L, S->src, r.passf.len ? r.passf.off : r.extf.off + r.extf.len, PTC_ERROR, "no-password",
+                    "no password for %s (extension %.*s)", r.mac_addr, (int)r.ext[0].len, x + r.ext[0].off);
+        ptc_lint_line(S->L, S->src, line, PTC_NOTE, "no-password",
+                      "`ptc run -a` generates missing passwords and writes them into the phone list");
+    }
+    check_phone(S, &r);
+}
+
+void ptc_lint_list(ptc_lint *L, ptc_src *src)
+{
+    lst S;
+    memset(&S, 0, sizeof S);
+    S.L = L;
+    S.src = src;
+    src->redact = ptc_rec_redact;
+    S.env.base_dir = L->cfg ? ptc_cfg_base_dir(L->cfg) : "/mnt/kd/phoneprov";
+    S.env.sip_server_ipv4 = "0.0.0.0";
+    ptc_phone_init(&S.ph);
+    uint32_t pos = 0, off, len;
+    unsigned line = 0;
+    /* Pass 1: the templates, linted first so their findings come before
+     * the list's and each list line can rely on them. */
+    ptc_diag quiet;
+    ptc_diag_init(&quiet, L->diag->out);
+    quiet.limit = 1;
+    quiet.printed = 1;
+    ptc_rec r;
+    while (ptc_rec_next_line(src, &pos, &off, &len, &line)) {
+        ptc_rec_parse(src, off, len, line, &r, &quiet);
+        if (r.tmpl.len) resolve(&S, src->text + r.tmpl.off, r.tmpl.len);
+    }
+    /* Pass 2: the phones. */
+    pos = 0;
+    line = 0;
+    while (ptc_rec_next_line(src, &pos, &off, &len, &line)) check_line(&S, off, len, line);
+    for (size_t i = 0; i < S.nn; i++) { free(S.n[i].name); free(S.n[i].path); }
+    free(S.n);
+    for (size_t i = 0; S.avail && S.avail[i]; i++) free(S.avail[i]);
+    free(S.avail);
+    free(S.inc);
+    ptc_map_free(&S.macs);
+    ptc_map_free(&S.accounts);
+    ptc_map_free(&S.exts);
+    ptc_map_free(&S.outputs);
+    ptc_phone_free(&S.ph);
+}
