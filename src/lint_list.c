@@ -1,8 +1,8 @@
 /* ptc lint: the phone list checks (docs/lint.md).
  *
- * Every line goes through ptc_rec_parse and every phone through
- * ptc_phone_bind and ptc_phone_output_path, as in `ptc run`'s plan, so the
- * errors run would stop at are reported here too, with the same codes.  On
+ * Every line goes through ptc_rec_parse, every phone through
+ * ptc_phone_bind and the checks of ptc_plan, exactly as in `ptc run`, so
+ * the errors run would stop at are reported here too, word for word.  On
  * top of that: duplicate extensions, line counts that do not fit the
  * template, values that would break an XML provisioning file.
  */
@@ -10,6 +10,7 @@
 #include "ptc/buf.h"
 #include "ptc/map.h"
 #include "ptc/phone.h"
+#include "ptc/plan.h"
 #include "ptc/rec.h"
 
 #include <ctype.h>
@@ -20,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROV_BIT 0x80000000u
-
 typedef struct named {          /* a template name of this list */
     char *name;
     ptc_lint_tmpl *t;           /* NULL: not found */
@@ -30,26 +29,18 @@ typedef struct named {          /* a template name of this list */
     int reported;
 } named;
 
-typedef struct incfile { int ctx; unsigned line; } incfile;
-
 typedef struct lst {
     ptc_lint *L;
     ptc_src *src;
     named *n;
     size_t nn;
-    ptc_map macs, accounts, exts, outputs;
-    incfile *inc;
-    size_t ninc;
+    ptc_plan plan;              /* run's checks, word for word */
+    ptc_map exts;
     ptc_phone ph;
     ptc_phone_env env;
     char **avail;               /* template names in the directory, for suggestions */
     int avail_loaded;
 } lst;
-
-static uint64_t hash_str(const char *s)
-{
-    return ptc_hash64(s, strlen(s));
-}
 
 /* ---- templates ------------------------------------------------------------ */
 
@@ -163,60 +154,13 @@ static void check_lines_used(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
     ptc_buf_free(&which);
 }
 
-static void plan_prov(lst *S, const ptc_rec *r, const char *path)
-{
-    int ins;
-    uint32_t *v = ptc_map_put(&S->outputs, hash_str(path), &ins);
-    if (ins) { *v = PROV_BIT | r->line; return; }
-    if (*v & PROV_BIT)
-        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                    "provisioning file %s is also written for line %u", path, *v & ~PROV_BIT);
-    else
-        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                    "provisioning file %s is also the include file of line %u", path, S->inc[*v - 1].line);
-}
-
-static int is_dialplan(int ctx)
-{
-    return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
-}
-
-static void plan_include(lst *S, const ptc_rec *r, int ctx, const char *path)
-{
-    int ins;
-    uint32_t *v = ptc_map_put(&S->outputs, hash_str(path), &ins);
-    if (ins) {
-        S->inc = ptc_xrealloc(S->inc, (S->ninc + 1) * sizeof *S->inc);
-        S->inc[S->ninc].ctx = ctx;
-        S->inc[S->ninc].line = r->line;
-        *v = (uint32_t)++S->ninc;
-        return;
-    }
-    if (*v & PROV_BIT) {
-        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                    "include file %s is also the provisioning file of line %u", path, *v & ~PROV_BIT);
-        return;
-    }
-    const incfile *f = &S->inc[*v - 1];
-    if (f->ctx != ctx && !(is_dialplan(ctx) && is_dialplan(f->ctx)))
-        ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                    "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
-                    ptc_ctx_names[f->ctx], f->line);
-}
-
 static void check_outputs(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
 {
     for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
-        if (!ptc_prog_has(t->prog, ctx)) continue;
-        const char *why;
-        const char *path = ptc_phone_output_path(&S->ph, ctx, &S->env, &why);
-        if (!path) {
-            ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "unsafe-path",
-                        "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
-            continue;
-        }
-        if (ctx == PTC_CTX_PHONEPROV) plan_prov(S, r, path);
-        else plan_include(S, r, ctx, path);
+        const char *path;
+        size_t file;
+        if (ptc_prog_has(t->prog, ctx))
+            ptc_plan_output(&S->plan, r, &S->ph, &S->env, ctx, &path, &file);
     }
 }
 
@@ -265,25 +209,11 @@ static void check_phone(lst *S, const ptc_rec *r)
     if (!e->t) { report_missing(S, e, r); return; }
     ptc_lint_tmpl *t = e->t;
     if (!t->prog) return;                  /* its errors were reported with the template */
-    char mac[13];
-    for (int i = 0; i < 13; i++) mac[i] = (char)tolower((unsigned char)r->mac[i]);
-    int ins;
-    uint32_t *v = ptc_map_put(&S->macs, ptc_hash64(mac, 12), &ins);
-    if (!ins) {
-        /* As in run: a phone whose MAC is taken is not planned further. */
-        ptc_lint_at(S->L, S->src, r->macf.off, PTC_ERROR, "duplicate-mac",
-                    "MAC address %s is also on line %u", r->mac_addr, *v);
-        ptc_lint_line(S->L, S->src, *v, PTC_NOTE, "duplicate-mac", "line %u has MAC address %s too",
-                      *v, r->mac_addr);
-        return;
-    }
-    *v = r->line;
+    if (ptc_plan_mac(&S->plan, r) != 0) return;   /* as in run: not planned further */
     ptc_phone_bind(&S->ph, t->prog, S->src, r, &S->env);
     check_lines_used(S, r, t);
     check_outputs(S, r, t);
-    check_dup(S, &S->accounts, S->ph.rec.v[PTC_SLOT_ACCOUNT1], S->ph.rec.n[PTC_SLOT_ACCOUNT1], r,
-              r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off, PTC_ERROR,
-              "duplicate-account", "SIP account", "is also the account of line");
+    ptc_plan_account(&S->plan, r, &S->ph);
     check_dup(S, &S->exts, x + r->ext[0].off, r->ext[0].len, r, r->ext[0].off, PTC_WARNING,
               "duplicate-extension", "extension", "is also on line");
     check_xml_values(S, r, t);
@@ -300,12 +230,7 @@ static void check_line(lst *S, uint32_t off, uint32_t len, unsigned line)
         ptc_lint_at(S->L, S->src, r.passf.off, PTC_WARNING, "comment-field",
                     "the password field starts with `#`: a trailing comment? comments must start the line");
     if (rc != 0) return;
-    if (r.missing_password) {
-        ptc_lint_at(S->L, S->src, r.passf.len ? r.passf.off : r.extf.off + r.extf.len, PTC_ERROR, "no-password",
-                    "no password for %s (extension %.*s)", r.mac_addr, (int)r.ext[0].len, x + r.ext[0].off);
-        ptc_lint_line(S->L, S->src, line, PTC_NOTE, "no-password",
-                      "`ptc run -a` generates missing passwords and writes them into the phone list");
-    }
+    ptc_plan_password(&S->plan, &r);
     check_phone(S, &r);
 }
 
@@ -319,6 +244,8 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     S.env.base_dir = L->cfg ? ptc_cfg_base_dir(L->cfg) : "/mnt/kd/phoneprov";
     S.env.sip_server_ipv4 = "0.0.0.0";
     ptc_phone_init(&S.ph);
+    ptc_plan_init(&S.plan, src, L->diag);
+    S.plan.notes = 1;
     uint32_t pos = 0, off, len;
     unsigned line = 0;
     /* Pass 1: the templates, linted first so their findings come before
@@ -340,10 +267,7 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     free(S.n);
     for (size_t i = 0; S.avail && S.avail[i]; i++) free(S.avail[i]);
     free(S.avail);
-    free(S.inc);
-    ptc_map_free(&S.macs);
-    ptc_map_free(&S.accounts);
+    ptc_plan_free(&S.plan);
     ptc_map_free(&S.exts);
-    ptc_map_free(&S.outputs);
     ptc_phone_free(&S.ph);
 }

@@ -5,6 +5,7 @@
 #include "ptc/db.h"
 #include "ptc/fsutil.h"
 #include "ptc/map.h"
+#include "ptc/plan.h"
 #include "ptc/phone.h"
 #include "ptc/rec.h"
 #include "ptc/sink.h"
@@ -19,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROV_BIT 0x80000000u
 #define MANY_FILES 64           /* above this, include files are appended by path */
 
 typedef struct tmpl {
@@ -31,7 +31,6 @@ typedef struct tmpl {
 typedef struct outfile {        /* an include file ([dialplanN], [sip], [pjsip]) */
     char *real, *open;
     int ctx;
-    unsigned line;              /* first phone line writing to it */
     int hdr_order;              /* template order that chose the header */
     char *hdr_context;          /* dialplan context line, "" for none */
     int existed;
@@ -51,11 +50,10 @@ typedef struct run {
     size_t nt;
     outfile *f;
     size_t nf;
-    ptc_map outputs, macs, accounts;
+    ptc_plan plan;              /* the checks shared with ptc lint */
     ptc_phone ph;
     ptc_phone_env env;
     ptc_buf content, existing;
-    unsigned missing;
     ptc_pathlist exists, dirs;  /* exists: the first few, for the message */
     ptc_pathlist open_to_all;   /* unchanged outputs that others may read */
     size_t nexists;
@@ -68,6 +66,11 @@ typedef struct run {
 static uint64_t hash_str(const char *s)
 {
     return ptc_hash64(s, strlen(s));
+}
+
+static int is_dialplan(int ctx)
+{
+    return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
 }
 
 /* ---- templates ------------------------------------------------------------ */
@@ -128,19 +131,6 @@ static void check_is_file(run *R, const ptc_rec *r, const char *open_path, const
 
 static void plan_prov(run *R, const ptc_rec *r, const char *path)
 {
-    int ins;
-    uint32_t *v = ptc_map_put(&R->outputs, hash_str(path), &ins);
-    if (!ins) {
-        if (*v & PROV_BIT)
-            ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                        "provisioning file %s is also written for line %u", path, *v & ~PROV_BIT);
-        else
-            ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                        "provisioning file %s is also the include file of line %u",
-                        path, R->f[*v - 1].line);
-        return;
-    }
-    *v = PROV_BIT | r->line;
     char *open_path = ptc_cfg_path(R->cfg, path);
     check_is_file(R, r, open_path, path);
     note_existing(R, open_path, ptc_exists(open_path));
@@ -148,97 +138,51 @@ static void plan_prov(run *R, const ptc_rec *r, const char *path)
     free(open_path);
 }
 
-static void plan_include(run *R, const ptc_rec *r, const tmpl *t, int ctx, const char *path)
+static void plan_include_new(run *R, const ptc_rec *r, const tmpl *t, int ctx, const char *path)
 {
-    int ins;
-    uint32_t *v = ptc_map_put(&R->outputs, hash_str(path), &ins);
-    int is_dialplan = ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
-    const char *hdr = is_dialplan ? ptc_phone_dialplan_context(&R->ph, ctx, &R->env) : "";
-    if (ins) {
-        R->f = ptc_xrealloc(R->f, (R->nf + 1) * sizeof *R->f);
-        outfile *f = &R->f[R->nf];
-        memset(f, 0, sizeof *f);
-        f->real = ptc_xstrdup(path);
-        f->open = ptc_cfg_path(R->cfg, path);
-        f->ctx = ctx;
-        f->line = r->line;
-        f->hdr_order = t->order;
-        f->hdr_context = ptc_xstrdup(hdr);
-        f->existed = ptc_exists(f->open);
-        f->fd = f->cmp_fd = -1;
-        check_is_file(R, r, f->open, path);
-        *v = (uint32_t)++R->nf;
-        note_existing(R, f->open, f->existed && !R->o->partial);
-        note_dir(R, f->open);
-        return;
-    }
-    if (*v & PROV_BIT) {
-        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                    "include file %s is also the provisioning file of line %u", path, *v & ~PROV_BIT);
-        return;
-    }
-    outfile *f = &R->f[*v - 1];
-    int f_dialplan = f->ctx >= PTC_CTX_DIALPLAN1 && f->ctx <= PTC_CTX_DIALPLAN6;
-    if (f->ctx != ctx && !(is_dialplan && f_dialplan)) {
-        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
-                    "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
-                    ptc_ctx_names[f->ctx], f->line);
-        return;
-    }
-    /* Two templates sharing a file: as in the original, whose init of the
-     * file ran last (the template that appears last) writes its header. */
-    if (t->order > f->hdr_order) {
-        f->hdr_order = t->order;
-        free(f->hdr_context);
-        f->hdr_context = ptc_xstrdup(hdr);
-    }
+    const char *hdr = is_dialplan(ctx) ? ptc_phone_dialplan_context(&R->ph, ctx, &R->env) : "";
+    R->f = ptc_xrealloc(R->f, (R->nf + 1) * sizeof *R->f);
+    outfile *f = &R->f[R->nf++];
+    memset(f, 0, sizeof *f);
+    f->real = ptc_xstrdup(path);
+    f->open = ptc_cfg_path(R->cfg, path);
+    f->ctx = ctx;
+    f->hdr_order = t->order;
+    f->hdr_context = ptc_xstrdup(hdr);
+    f->existed = ptc_exists(f->open);
+    f->fd = f->cmp_fd = -1;
+    check_is_file(R, r, f->open, path);
+    note_existing(R, f->open, f->existed && !R->o->partial);
+    note_dir(R, f->open);
 }
 
-/* Two phones may not register as the same account.  Only the first line
- * counts: a later line that names another phone's extension is a shared
- * line appearance (the phone registers that extension's account too), which
- * the original allows and templates use. */
-static void plan_accounts(run *R, const ptc_rec *r)
+/* Two templates sharing a file: as in the original, whose init of the file
+ * ran last (the template that appears last) writes its header. */
+static void plan_include_same(run *R, const tmpl *t, int ctx, outfile *f)
 {
-    const char *a = R->ph.rec.v[PTC_SLOT_ACCOUNT1];
-    uint32_t n = R->ph.rec.n[PTC_SLOT_ACCOUNT1];
-    int ins;
-    uint32_t *v = ptc_map_put(&R->accounts, ptc_hash64(a, n), &ins);
-    uint32_t at = r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off;
-    if (ins) *v = r->line;
-    else
-        ptc_diag_at(R->diag, R->list, at, PTC_ERROR, "duplicate-account",
-                    "SIP account \"%.*s\" is also the account of line %u", (int)n, a, *v);
+    if (t->order <= f->hdr_order || !is_dialplan(ctx)) return;
+    f->hdr_order = t->order;
+    free(f->hdr_context);
+    f->hdr_context = ptc_xstrdup(ptc_phone_dialplan_context(&R->ph, ctx, &R->env));
 }
 
 static void plan_phone(run *R, const ptc_rec *r)
 {
     tmpl *t = get_template(R, r);
-    if (!t->prog) return;
-    char mac[13];
-    for (int i = 0; i < 13; i++) mac[i] = (char)tolower((unsigned char)r->mac[i]);
-    int ins;
-    uint32_t *v = ptc_map_put(&R->macs, ptc_hash64(mac, 12), &ins);
-    if (!ins) {
-        ptc_diag_at(R->diag, R->list, r->macf.off, PTC_ERROR, "duplicate-mac",
-                    "MAC address %s is also on line %u", r->mac_addr, *v);
-        return;
-    }
-    *v = r->line;
+    if (!t->prog || ptc_plan_mac(&R->plan, r) != 0) return;
     ptc_phone_bind(&R->ph, t->prog, R->list, r, &R->env);
     for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
         if (!ptc_prog_has(t->prog, ctx)) continue;
-        const char *why;
-        const char *path = ptc_phone_output_path(&R->ph, ctx, &R->env, &why);
-        if (!path) {
-            ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "unsafe-path",
-                        "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
-            continue;
+        const char *path;
+        size_t file;
+        switch (ptc_plan_output(&R->plan, r, &R->ph, &R->env, ctx, &path, &file)) {
+        case PTC_PLAN_PROV:         plan_prov(R, r, path); break;
+        case PTC_PLAN_INCLUDE_NEW:  plan_include_new(R, r, t, ctx, path); break;
+        case PTC_PLAN_INCLUDE_SAME: plan_include_same(R, t, ctx, &R->f[file]); break;
+        case PTC_PLAN_REFUSED:      break;
         }
-        if (ctx == PTC_CTX_PHONEPROV) plan_prov(R, r, path);
-        else plan_include(R, r, t, ctx, path);
     }
-    plan_accounts(R, r);
+    ptc_plan_account(&R->plan, r, &R->ph);
     if (R->ph.sql_enable) R->any_sql = 1;
 }
 
@@ -249,12 +193,7 @@ static int plan(run *R)
     ptc_rec r;
     while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
         if (ptc_rec_parse(R->list, off, len, line, &r, R->diag) != 0) continue;
-        if (r.missing_password) {
-            ptc_diag_at(R->diag, R->list, r.passf.len ? r.passf.off : r.extf.off + r.extf.len,
-                        PTC_ERROR, "no-password", "no password for %s (extension %.*s)", r.mac_addr,
-                        (int)r.ext[0].len, ptc_rec_str(R->list, r.ext[0]));
-            R->missing++;
-        }
+        ptc_plan_password(&R->plan, &r);
         plan_phone(R, &r);
         R->st->phones++;
     }
@@ -412,8 +351,8 @@ static int add_rows(run *R, const ptc_rec *r, const tmpl *t)
 
 static outfile *include_for(run *R, const char *path)
 {
-    uint32_t *v = ptc_map_get(&R->outputs, hash_str(path));
-    return v && !(*v & PROV_BIT) ? &R->f[*v - 1] : NULL;
+    long i = ptc_plan_include_of(&R->plan, path);
+    return i >= 0 ? &R->f[i] : NULL;
 }
 
 static int execute_phone(run *R, const ptc_rec *r)
@@ -570,9 +509,7 @@ static void free_run(run *R)
         free(f->tmp);
     }
     free(R->f);
-    ptc_map_free(&R->outputs);
-    ptc_map_free(&R->macs);
-    ptc_map_free(&R->accounts);
+    ptc_plan_free(&R->plan);
     ptc_map_free(&R->dir_seen);
     ptc_phone_free(&R->ph);
     ptc_buf_free(&R->content);
@@ -623,14 +560,15 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
         goto out;
     }
     R.list->redact = ptc_rec_redact;
+    ptc_plan_init(&R.plan, R.list, diag);
     if (!o->dry_run && ptc_commit_recover(&R.commit, diag) != 0) goto out;
     plan(&R);
-    if (diag->errors > R.missing) {
+    if (diag->errors > R.plan.missing) {
         ptc_diag_finish(diag);
         fputs("ptc: nothing was written: fix the errors above and run again.\n", stderr);
         goto out;
     }
-    if (R.missing) {
+    if (R.plan.missing) {
         fputs("ptc: use -a or --auto-pass to generate the missing password(s), "
               "or -A to only add them to the phone list.\n", stderr);
         rc = PTC_EXIT_NOPASS;

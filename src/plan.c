@@ -1,0 +1,131 @@
+/* The plan checks shared by run and lint (include/ptc/plan.h). */
+#include "ptc/plan.h"
+#include "ptc/buf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROV_BIT 0x80000000u    /* outputs: line of a provisioning file */
+
+static uint64_t hash_str(const char *s)
+{
+    return ptc_hash64(s, strlen(s));
+}
+
+void ptc_plan_init(ptc_plan *p, ptc_src *list, ptc_diag *diag)
+{
+    memset(p, 0, sizeof *p);
+    p->list = list;
+    p->diag = diag;
+}
+
+void ptc_plan_free(ptc_plan *p)
+{
+    if (!p) return;
+    ptc_map_free(&p->macs);
+    ptc_map_free(&p->accounts);
+    ptc_map_free(&p->outputs);
+    free(p->files);
+    p->files = NULL;
+    p->nfiles = 0;
+}
+
+void ptc_plan_password(ptc_plan *p, const ptc_rec *r)
+{
+    if (!r->missing_password) return;
+    p->missing++;
+    ptc_diag_at(p->diag, p->list, r->passf.len ? r->passf.off : r->extf.off + r->extf.len,
+                PTC_ERROR, "no-password", "no password for %s (extension %.*s)", r->mac_addr,
+                (int)r->ext[0].len, ptc_rec_str(p->list, r->ext[0]));
+    if (p->notes)
+        ptc_diag_line(p->diag, p->list, r->line, PTC_NOTE, "no-password",
+                      "`ptc run -a` generates missing passwords and writes them into the phone list");
+}
+
+int ptc_plan_mac(ptc_plan *p, const ptc_rec *r)
+{
+    char mac[13];
+    for (int i = 0; i < 13; i++) mac[i] = (char)tolower((unsigned char)r->mac[i]);
+    int ins;
+    uint32_t *v = ptc_map_put(&p->macs, ptc_hash64(mac, 12), &ins);
+    if (ins) { *v = r->line; return 0; }
+    ptc_diag_at(p->diag, p->list, r->macf.off, PTC_ERROR, "duplicate-mac",
+                "MAC address %s is also on line %u", r->mac_addr, *v);
+    if (p->notes)
+        ptc_diag_line(p->diag, p->list, *v, PTC_NOTE, "duplicate-mac",
+                      "line %u has MAC address %s too", *v, r->mac_addr);
+    return -1;
+}
+
+void ptc_plan_account(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph)
+{
+    const char *a = ph->rec.v[PTC_SLOT_ACCOUNT1];
+    int n = (int)ph->rec.n[PTC_SLOT_ACCOUNT1];
+    int ins;
+    uint32_t *v = ptc_map_put(&p->accounts, ptc_hash64(a, (size_t)n), &ins);
+    if (ins) { *v = r->line; return; }
+    uint32_t at = r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off;
+    ptc_diag_at(p->diag, p->list, at, PTC_ERROR, "duplicate-account",
+                "SIP account \"%.*s\" is also the account of line %u", n, a, *v);
+    if (p->notes)
+        ptc_diag_line(p->diag, p->list, *v, PTC_NOTE, "duplicate-account",
+                      "line %u has SIP account \"%.*s\" too", *v, n, a);
+}
+
+static int is_dialplan(int ctx)
+{
+    return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
+}
+
+ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
+                              const ptc_phone_env *env, int ctx,
+                              const char **pathp, size_t *file)
+{
+    const char *why;
+    const char *path = ptc_phone_output_path(ph, ctx, env, &why);
+    *pathp = path;
+    if (!path) {
+        ptc_diag_at(p->diag, p->list, r->tmpl.off, PTC_ERROR, "unsafe-path",
+                    "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
+        return PTC_PLAN_REFUSED;
+    }
+    int ins, prov = ctx == PTC_CTX_PHONEPROV;
+    uint32_t *v = ptc_map_put(&p->outputs, hash_str(path), &ins);
+    if (ins) {
+        if (prov) { *v = PROV_BIT | r->line; return PTC_PLAN_PROV; }
+        p->files = ptc_xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
+        p->files[p->nfiles].ctx = ctx;
+        p->files[p->nfiles].line = r->line;
+        *file = p->nfiles;
+        *v = (uint32_t)++p->nfiles;
+        return PTC_PLAN_INCLUDE_NEW;
+    }
+    if (*v & PROV_BIT) {
+        ptc_diag_at(p->diag, p->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    prov ? "provisioning file %s is also written for line %u"
+                         : "include file %s is also the provisioning file of line %u",
+                    path, *v & ~PROV_BIT);
+        return PTC_PLAN_REFUSED;
+    }
+    const ptc_plan_file *f = &p->files[*v - 1];
+    if (prov) {
+        ptc_diag_at(p->diag, p->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "provisioning file %s is also the include file of line %u", path, f->line);
+        return PTC_PLAN_REFUSED;
+    }
+    if (f->ctx != ctx && !(is_dialplan(ctx) && is_dialplan(f->ctx))) {
+        ptc_diag_at(p->diag, p->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
+                    "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
+                    ptc_ctx_names[f->ctx], f->line);
+        return PTC_PLAN_REFUSED;
+    }
+    *file = *v - 1;
+    return PTC_PLAN_INCLUDE_SAME;
+}
+
+long ptc_plan_include_of(const ptc_plan *p, const char *path)
+{
+    uint32_t *v = ptc_map_get(&p->outputs, hash_str(path));
+    return v && !(*v & PROV_BIT) ? (long)*v - 1 : -1;
+}
