@@ -54,15 +54,6 @@ static char *templates_dir(ptc_lint *L)
     return p;
 }
 
-/* The template names src/records.c accepts (valid_template_name). */
-static int valid_name(const char *s, size_t n)
-{
-    if (n == 0 || n > 250 || s[0] == '.' || s[0] == '-') return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("._-+", s[i]))) return 0;
-    return 1;
-}
-
 /* Resolves a template name once per list; a file already linted (named on
  * the command line, or by an earlier list) is not linted again. */
 static named *resolve(lst *S, const char *name, size_t len)
@@ -81,7 +72,7 @@ static named *resolve(lst *S, const char *name, size_t len)
     free(dir);
     /* Names ptc_rec_parse rejects are never looked up: no path is built
      * from them. */
-    if (!valid_name(name, len)) { e->err = EINVAL; return e; }
+    if (!ptc_rec_valid_template_name(name, len)) { e->err = EINVAL; return e; }
     char real[PATH_MAX];
     int have_real = realpath(e->path, real) != NULL;
     if (have_real && (e->t = ptc_lint_find(S->L, real))) return e;

@@ -95,10 +95,10 @@ static int parse_mac(const char *s, uint32_t n, ptc_rec *r)
     return 0;
 }
 
-static int valid_template_name(const char *s, uint32_t n)
+int ptc_rec_valid_template_name(const char *s, size_t n)
 {
     if (n == 0 || n > 250 || s[0] == '.' || s[0] == '-') return 0;   /* NAME.conf fits NAME_MAX */
-    for (uint32_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("._-+", s[i]))) return 0;
     return 1;
 }
@@ -220,7 +220,7 @@ int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_r
     if (nf > 3) r->passf = f[3];
     if (nf > 4) r->acctf = f[4];
 
-    if (!valid_template_name(t + r->tmpl.off, r->tmpl.len))
+    if (!ptc_rec_valid_template_name(t + r->tmpl.off, r->tmpl.len))
         ERR(r->tmpl.off, "bad-template", "invalid template name \"%.*s%s\"", SHOW(r->tmpl.len, t + r->tmpl.off));
     if (parse_mac(t + r->macf.off, r->macf.len, r) != 0)
         ERR(r->macf.off, "bad-mac", "invalid MAC address \"%.*s%s\": expected six hex pairs like 00:11:22:aa:bb:cc",

@@ -46,6 +46,10 @@ int ptc_rec_next_line(const ptc_src *src, uint32_t *pos, uint32_t *off, uint32_t
  * flagged in r->missing_password, not reported), -1 after reporting errors. */
 int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_rec *r, ptc_diag *diag);
 
+/* 1 for a template name a phone list may use: letters, digits and ._-+,
+ * not starting with `.` or `-` (it becomes a file name). */
+int ptc_rec_valid_template_name(const char *s, size_t n);
+
 /* Masks the password field of a phone-list line (for diagnostics). */
 void ptc_rec_redact(const char *line, size_t len, char *out);
 
