@@ -120,7 +120,8 @@ char *ptc_cfg_path(const ptc_cfg *c, const char *p)
 {
     if (p[0] != '/' || !c->root || !c->root[0]) return ptc_xstrdup(p);
     ptc_buf b = PTC_BUF_INIT;
-    ptc_buf_printf(&b, "%s%s", strcmp(c->root, "/") == 0 ? "" : c->root, p);
+    if (strcmp(c->root, "/") != 0) ptc_buf_puts(&b, c->root);
+    ptc_buf_puts(&b, p);
     return (char *)ptc_buf_cstr(&b);
 }
 

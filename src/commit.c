@@ -7,6 +7,7 @@
 #include "ptc/buf.h"
 #include "ptc/db.h"
 #include "ptc/fsutil.h"
+#include "ptc/map.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -103,7 +104,31 @@ static int is_complete(const char *path)
     return ok;
 }
 
-typedef struct { ptc_diag *diag; int swap; int failed; char *last_dir; } replay;
+typedef struct {
+    ptc_diag *diag;
+    int swap, failed;
+    size_t dir_len;             /* of the last final name's directory */
+    const char *last;           /* ... kept in last_buf */
+    ptc_buf last_buf;
+    ptc_map seen;               /* directories already listed */
+    ptc_pathlist dirs;          /* to fsync once each, at the end */
+} replay;
+
+/* Notes final's directory for the fsync at the end (renames of one
+ * directory come in runs, so most lines compare with the last one). */
+static void note_dir(replay *r, const char *final)
+{
+    const char *slash = strrchr(final, '/');
+    size_t n = slash ? (size_t)(slash - final) : 0;
+    if (r->last && n == r->dir_len && memcmp(final, r->last, n) == 0) return;
+    r->last_buf.len = 0;
+    ptc_buf_put(&r->last_buf, final, n);
+    r->last = ptc_buf_cstr(&r->last_buf);
+    r->dir_len = n;
+    int ins;
+    ptc_map_put(&r->seen, ptc_hash64(final, n), &ins);
+    if (ins) ptc_pathlist_add(&r->dirs, n ? r->last : ".");
+}
 
 /* R<TAB>tmp<TAB>final: rename (a temp that is gone was renamed already). */
 static int apply_line(char *line, void *arg)
@@ -119,14 +144,7 @@ static int apply_line(char *line, void *arg)
         ptc_diag_plain(r->diag, PTC_ERROR, "io", "cannot rename %s to %s: %s", tmp, final, strerror(errno));
         r->failed = 1;
     }
-    char *dir = ptc_dirname(final);           /* files come grouped by directory */
-    if (!r->last_dir || strcmp(dir, r->last_dir) != 0) {
-        if (r->last_dir) ptc_fsync_dir(r->last_dir);
-        free(r->last_dir);
-        r->last_dir = dir;
-    } else {
-        free(dir);
-    }
+    note_dir(r, final);
     return 0;
 }
 
@@ -152,17 +170,21 @@ static int do_swap(ptc_commit *c, int how, ptc_diag *diag)
 /* Carries out a committed manifest; idempotent. */
 static int apply(ptc_commit *c, ptc_diag *diag)
 {
-    replay r = { diag, 0, 0, NULL };
+    replay r;
+    memset(&r, 0, sizeof r);
+    r.diag = diag;
     each_line(c->manifest, apply_line, &r);
-    if (r.last_dir) ptc_fsync_dir(r.last_dir);
-    free(r.last_dir);
+    for (size_t i = 0; i < r.dirs.n; i++) ptc_fsync_dir(r.dirs.v[i]);
+    ptc_pathlist_free(&r.dirs);
+    ptc_map_free(&r.seen);
+    ptc_buf_free(&r.last_buf);
     if (r.failed || do_swap(c, r.swap, diag) != 0) return -1;
     unlink(c->manifest);
     unlink(c->intent);
     return 0;
 }
 
-/* The intent record's own temporary file (.ptc-intent.ptc-XXXXXX, from
+/* The intent record's own temporary file (..ptc-intent.ptc-XXXXXX, from
  * ptc_write_file_atomic), left by a run killed while writing it. */
 static void remove_intent_temps(const ptc_commit *c)
 {
@@ -170,7 +192,7 @@ static void remove_intent_temps(const ptc_commit *c)
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (strncmp(e->d_name, ".ptc-intent.ptc-", 16) != 0) continue;
+        if (strncmp(e->d_name, "..ptc-intent.ptc-", 17) != 0) continue;
         char *p = join(dir, e->d_name);
         unlink(p);
         free(p);

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/random.h>
 
 int ptc_read_file(const char *path, ptc_buf *out)
 {
@@ -71,17 +74,58 @@ char *ptc_dirname(const char *path)
     return ptc_xstrndup(path, (size_t)(slash - path));
 }
 
+/* The process umask, read once (reading it means setting it). */
+static mode_t current_umask(void)
+{
+    static int known;
+    static mode_t mask;
+    if (!known) {
+        mask = umask(0);
+        umask(mask);
+        known = 1;
+    }
+    return mask;
+}
+
+/* Six characters for a temporary name: unpredictable enough that O_EXCL
+ * rarely retries, without a syscall per name. */
+static void random_suffix(char out[6])
+{
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static uint64_t state;
+    if (!state) {
+        if (getrandom(&state, sizeof state, GRND_NONBLOCK) != (ssize_t)sizeof state)
+            state = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+        state |= 1;
+    }
+    for (int i = 0; i < 6; i++) {
+        state ^= state << 13;           /* xorshift64 */
+        state ^= state >> 7;
+        state ^= state << 17;
+        out[i] = set[state % (sizeof set - 1)];
+    }
+}
+
 int ptc_mktemp_beside(const char *path, mode_t mode, char **tmp)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     ptc_buf b = PTC_BUF_INIT;
     if (slash) ptc_buf_put(&b, path, (size_t)(slash - path + 1));
-    ptc_buf_printf(&b, ".%s.ptc-XXXXXX", base);
+    ptc_buf_putc(&b, '.');
+    ptc_buf_puts(&b, base);
+    ptc_buf_puts(&b, ".ptc-XXXXXX");
     char *name = (char *)ptc_buf_cstr(&b);
-    int fd = mkostemp(name, O_CLOEXEC);
+    char *x = name + b.len - 6;
+    int fd = -1;
+    for (int tries = 0; tries < 100 && fd < 0; tries++) {
+        random_suffix(x);
+        fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) { int e = errno; free(name); errno = e; return -1; }
-    if (fchmod(fd, mode) != 0) {
+    /* open() applied the umask: fix the mode only when it took bits away. */
+    if ((mode & current_umask()) && fchmod(fd, mode) != 0) {
         int e = errno; close(fd); unlink(name); free(name); errno = e; return -1;
     }
     *tmp = name;

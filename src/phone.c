@@ -146,7 +146,12 @@ static void bind_accounts(ptc_phone *ph, const ptc_src *list, const ptc_rec *r)
 
 static void lower_word(const ptc_buf *v, char *out, size_t cap, const char *dflt)
 {
-    if (!v) { snprintf(out, cap, "%s", dflt); return; }
+    if (!v) {
+        size_t d = strlen(dflt) < cap - 1 ? strlen(dflt) : cap - 1;
+        memcpy(out, dflt, d);
+        out[d] = '\0';
+        return;
+    }
     size_t n = v->len < cap - 1 ? v->len : cap - 1;
     for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)v->data[i]);
     out[n] = '\0';
@@ -210,7 +215,8 @@ const char *ptc_phone_key(ptc_phone *ph, int key, const ptc_phone_env *env)
     case PTC_KEY_PROV_PATH: {
         ptc_buf *b = &ph->keys.val[key];
         b->len = 0;
-        ptc_buf_printf(b, "%s/", env->base_dir);
+        ptc_buf_puts(b, env->base_dir);
+        ptc_buf_putc(b, '/');
         ptc_buf_put(b, ph->rec.v[PTC_SLOT_VENDOR], ph->rec.n[PTC_SLOT_VENDOR]);
         return ptc_buf_cstr(b);
     }
@@ -247,7 +253,8 @@ const char *ptc_phone_output_path(ptc_phone *ph, int ctx, const ptc_phone_env *e
     *why = NULL;
     uint32_t taint = ph->keys.tainted & ((1u << dir_key) | (1u << file_key));
     ph->path.len = 0;
-    ptc_buf_printf(&ph->path, "%s/", ptc_phone_key(ph, dir_key, env));
+    ptc_buf_puts(&ph->path, ptc_phone_key(ph, dir_key, env));
+    ptc_buf_putc(&ph->path, '/');
     ptc_buf_puts(&ph->path, ptc_phone_key(ph, file_key, env));
     const char *path = ptc_buf_cstr(&ph->path);
     const char *base = strrchr(path, '/') + 1;

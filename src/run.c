@@ -51,6 +51,7 @@ typedef struct run {
     outfile *f;
     size_t nf;
     ptc_plan plan;              /* the checks shared with ptc lint */
+    ptc_map prov_existing;      /* provisioning files already on disk */
     ptc_phone ph;
     ptc_phone_env env;
     ptc_buf content, existing;
@@ -119,21 +120,28 @@ static void note_existing(run *R, const char *open_path, int guarded)
     if (R->nexists++ < 10) ptc_pathlist_add(&R->exists, open_path);
 }
 
-/* An output that exists as a directory (or anything but a file) would fail
- * its rename after the commit point: refuse it while nothing is written. */
-static void check_is_file(run *R, const ptc_rec *r, const char *open_path, const char *path)
+/* One lstat per output: whether it exists (so -f is needed), and that it
+ * is a file, since a directory there would fail its rename after the
+ * commit point.  Returns 1 when it exists. */
+static int stat_output(run *R, const ptc_rec *r, const char *open_path, const char *path)
 {
     struct stat st;
-    if (stat(open_path, &st) == 0 && !S_ISREG(st.st_mode))
+    if (lstat(open_path, &st) != 0) return 0;
+    if (S_ISLNK(st.st_mode) && stat(open_path, &st) != 0) return 1;
+    if (!S_ISREG(st.st_mode))
         ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "not-a-file",
                     "output %s exists and is not a regular file: move it away", path);
+    return 1;
 }
 
 static void plan_prov(run *R, const ptc_rec *r, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
-    check_is_file(R, r, open_path, path);
-    note_existing(R, open_path, ptc_exists(open_path));
+    if (stat_output(R, r, open_path, path)) {
+        int ins;
+        ptc_map_put(&R->prov_existing, hash_str(path), &ins);
+        note_existing(R, open_path, 1);
+    }
     note_dir(R, open_path);
     free(open_path);
 }
@@ -149,9 +157,8 @@ static void plan_include_new(run *R, const ptc_rec *r, const tmpl *t, int ctx, c
     f->ctx = ctx;
     f->hdr_order = t->order;
     f->hdr_context = ptc_xstrdup(hdr);
-    f->existed = ptc_exists(f->open);
+    f->existed = stat_output(R, r, f->open, path);
     f->fd = f->cmp_fd = -1;
-    check_is_file(R, r, f->open, path);
     note_existing(R, f->open, f->existed && !R->o->partial);
     note_dir(R, f->open);
 }
@@ -291,20 +298,42 @@ static void note_unchanged_mode(run *R, const char *open_path)
         ptc_pathlist_add(&R->open_to_all, open_path);
 }
 
+/* 1 when the file at path holds exactly data (n bytes); its mode in
+ * *mode.  One open, fstat, read and close: no read when the sizes differ. */
+static int same_content(run *R, const char *path, const char *data, size_t n, mode_t *mode)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int same = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == n) {
+        *mode = st.st_mode;
+        R->existing.len = 0;
+        ptc_buf_reserve(&R->existing, n + 1);
+        size_t got = 0;
+        while (got <= n) {                  /* n + 1: a file that grew since */
+            ssize_t k = read(fd, R->existing.data + got, n + 1 - got);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        same = got == n && memcmp(R->existing.data, data, n) == 0;
+    }
+    close(fd);
+    return same;
+}
+
 static int write_prov(run *R, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
-    int rc = 0, existed = 0;
-    R->existing.len = 0;
-    if (ptc_read_file(open_path, &R->existing) == 0) {
-        existed = 1;
-        if (R->existing.len == R->content.len &&
-            memcmp(R->existing.data, R->content.data, R->content.len) == 0) {
-            R->st->unchanged++;
-            note_unchanged_mode(R, open_path);
-            report_file(R, "unchanged", path);
-            goto out;
-        }
+    int rc = 0;
+    int existed = ptc_map_get(&R->prov_existing, hash_str(path)) != NULL;
+    mode_t mode = 0;
+    if (existed && same_content(R, open_path, R->content.data, R->content.len, &mode)) {
+        R->st->unchanged++;
+        if (!R->o->dry_run && (mode & 0007)) ptc_pathlist_add(&R->open_to_all, open_path);
+        report_file(R, "unchanged", path);
+        goto out;
     }
     if (existed) R->st->changed++; else R->st->created++;
     report_file(R, existed ? (R->o->dry_run ? "would change" : "change")
@@ -510,6 +539,7 @@ static void free_run(run *R)
     }
     free(R->f);
     ptc_plan_free(&R->plan);
+    ptc_map_free(&R->prov_existing);
     ptc_map_free(&R->dir_seen);
     ptc_phone_free(&R->ph);
     ptc_buf_free(&R->content);
