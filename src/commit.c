@@ -112,6 +112,7 @@ typedef struct {
     ptc_buf last_buf;
     ptc_map seen;               /* directories already listed */
     ptc_pathlist dirs;          /* to fsync once each, at the end */
+    ptc_dircache open;          /* for renameat */
 } replay;
 
 /* Notes final's directory for the fsync at the end (renames of one
@@ -139,8 +140,13 @@ static int apply_line(char *line, void *arg)
     char *tmp = line + 2, *tab = strchr(tmp, '\t');
     if (!tab) return 0;
     *tab = '\0';
-    const char *final = tab + 1;
-    if (rename(tmp, final) != 0 && errno != ENOENT) {
+    const char *final = tab + 1, *rel_tmp, *rel_final;
+    int dirfd = ptc_dircache_at(&r->open, final, &rel_final);
+    size_t dirlen = dirfd == AT_FDCWD ? 0 : (size_t)(rel_final - final);
+    /* The temporary file lives beside its target: same directory. */
+    rel_tmp = dirlen && strncmp(tmp, final, dirlen) == 0 && !strchr(tmp + dirlen, '/') ? tmp + dirlen : tmp;
+    if (rel_tmp == tmp) { dirfd = AT_FDCWD; rel_final = final; }
+    if (renameat(dirfd, rel_tmp, dirfd, rel_final) != 0 && errno != ENOENT) {
         ptc_diag_plain(r->diag, PTC_ERROR, "io", "cannot rename %s to %s: %s", tmp, final, strerror(errno));
         r->failed = 1;
     }
@@ -177,6 +183,7 @@ static int apply(ptc_commit *c, ptc_diag *diag)
     for (size_t i = 0; i < r.dirs.n; i++) ptc_fsync_dir(r.dirs.v[i]);
     ptc_pathlist_free(&r.dirs);
     ptc_map_free(&r.seen);
+    ptc_dircache_free(&r.open);
     ptc_buf_free(&r.last_buf);
     if (r.failed || do_swap(c, r.swap, diag) != 0) return -1;
     unlink(c->manifest);

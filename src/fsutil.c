@@ -106,30 +106,37 @@ static void random_suffix(char out[6])
     }
 }
 
-int ptc_mktemp_beside(const char *path, mode_t mode, char **tmp)
+int ptc_mktemp_at(int dirfd, const char *path, mode_t mode, char **tmp)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
     ptc_buf b = PTC_BUF_INIT;
-    if (slash) ptc_buf_put(&b, path, (size_t)(slash - path + 1));
+    ptc_buf_put(&b, path, dirlen);
     ptc_buf_putc(&b, '.');
     ptc_buf_puts(&b, base);
     ptc_buf_puts(&b, ".ptc-XXXXXX");
     char *name = (char *)ptc_buf_cstr(&b);
     char *x = name + b.len - 6;
+    const char *rel = dirfd == AT_FDCWD ? name : name + dirlen;
     int fd = -1;
     for (int tries = 0; tries < 100 && fd < 0; tries++) {
         random_suffix(x);
-        fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        fd = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) { int e = errno; free(name); errno = e; return -1; }
     /* open() applied the umask: fix the mode only when it took bits away. */
     if ((mode & current_umask()) && fchmod(fd, mode) != 0) {
-        int e = errno; close(fd); unlink(name); free(name); errno = e; return -1;
+        int e = errno; close(fd); unlinkat(dirfd, rel, 0); free(name); errno = e; return -1;
     }
     *tmp = name;
     return fd;
+}
+
+int ptc_mktemp_beside(const char *path, mode_t mode, char **tmp)
+{
+    return ptc_mktemp_at(AT_FDCWD, path, mode, tmp);
 }
 
 int ptc_fsync_dir(const char *dir)
@@ -167,4 +174,40 @@ int ptc_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+int ptc_dircache_at(ptc_dircache *c, const char *path, const char **rel)
+{
+    const char *slash = strrchr(path, '/');
+    *rel = path;
+    if (!slash || slash == path) return AT_FDCWD;
+    size_t n = (size_t)(slash - path);
+    int ins;
+    uint32_t *v = ptc_map_put(&c->map, ptc_hash64(path, n), &ins);
+    if (ins) {
+        *v = 0;
+        if (c->n < PTC_DIRCACHE_MAX) {
+            char *dir = ptc_xstrndup(path, n);
+            int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            free(dir);
+            if (fd >= 0) {
+                c->fds = ptc_xrealloc(c->fds, (c->n + 1) * sizeof *c->fds);
+                c->fds[c->n++] = fd;
+                *v = (uint32_t)c->n;
+            }
+        }
+    }
+    if (!*v) return AT_FDCWD;
+    *rel = slash + 1;
+    return c->fds[*v - 1];
+}
+
+void ptc_dircache_free(ptc_dircache *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) close(c->fds[i]);
+    free(c->fds);
+    ptc_map_free(&c->map);
+    c->fds = NULL;
+    c->n = 0;
 }

@@ -52,6 +52,7 @@ typedef struct run {
     size_t nf;
     ptc_plan plan;              /* the checks shared with ptc lint */
     ptc_map prov_existing;      /* provisioning files already on disk */
+    ptc_dircache dirs_open;     /* output directories, for *at() calls */
     ptc_phone ph;
     ptc_phone_env env;
     ptc_buf content, existing;
@@ -298,49 +299,65 @@ static void note_unchanged_mode(run *R, const char *open_path)
         ptc_pathlist_add(&R->open_to_all, open_path);
 }
 
-/* 1 when the file at path holds exactly data (n bytes); its mode in
- * *mode.  One open, fstat, read and close: no read when the sizes differ. */
-static int same_content(run *R, const char *path, const char *data, size_t n, mode_t *mode)
+/* How the file at rel (in dirfd) compares with data (n bytes): SAME,
+ * DIFFERS, MISSING, or NOT_FILE.  One open, fstat, read and close, and no
+ * read when the sizes differ.  Sets *mode when the file exists. */
+enum { MISSING, DIFFERS, SAME, NOT_FILE };
+
+static int compare_file(run *R, int dirfd, const char *rel, const char *data, size_t n, mode_t *mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? MISSING : DIFFERS;
     struct stat st;
-    int same = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == n) {
-        *mode = st.st_mode;
-        R->existing.len = 0;
-        ptc_buf_reserve(&R->existing, n + 1);
-        size_t got = 0;
-        while (got <= n) {                  /* n + 1: a file that grew since */
-            ssize_t k = read(fd, R->existing.data + got, n + 1 - got);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) break;
-            got += (size_t)k;
-        }
-        same = got == n && memcmp(R->existing.data, data, n) == 0;
+    int how = DIFFERS;
+    if (fstat(fd, &st) != 0) goto out;
+    *mode = st.st_mode;
+    if (!S_ISREG(st.st_mode)) { how = NOT_FILE; goto out; }
+    if ((size_t)st.st_size != n) goto out;
+    R->existing.len = 0;
+    ptc_buf_reserve(&R->existing, n + 1);
+    size_t got = 0;
+    while (got <= n) {                  /* n + 1: a file that grew since */
+        ssize_t k = read(fd, R->existing.data + got, n + 1 - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
     }
+    if (got == n && memcmp(R->existing.data, data, n) == 0) how = SAME;
+out:
     close(fd);
-    return same;
+    return how;
 }
 
 static int write_prov(run *R, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
     int rc = 0;
-    int existed = ptc_map_get(&R->prov_existing, hash_str(path)) != NULL;
     mode_t mode = 0;
-    if (existed && same_content(R, open_path, R->content.data, R->content.len, &mode)) {
+    const char *rel;
+    int dirfd = ptc_dircache_at(&R->dirs_open, open_path, &rel);
+    /* The plan knows what existed: a first run reads nothing back. */
+    int how = !ptc_map_get(&R->prov_existing, hash_str(path))
+              ? MISSING : compare_file(R, dirfd, rel, R->content.data, R->content.len, &mode);
+    if (how == NOT_FILE) {
+        ptc_diag_plain(R->diag, PTC_ERROR, "not-a-file",
+                       "output %s exists and is not a regular file: move it away", path);
+        rc = -1;
+        goto out;
+    }
+    if (how == SAME) {
         R->st->unchanged++;
         if (!R->o->dry_run && (mode & 0007)) ptc_pathlist_add(&R->open_to_all, open_path);
         report_file(R, "unchanged", path);
         goto out;
     }
+    int existed = how == DIFFERS;
     if (existed) R->st->changed++; else R->st->created++;
     report_file(R, existed ? (R->o->dry_run ? "would change" : "change")
                            : (R->o->dry_run ? "would create" : "create"), path);
     if (R->o->dry_run) goto out;
     char *tmp = NULL;
-    int fd = ptc_mktemp_beside(open_path, 0640, &tmp);
+    int fd = ptc_mktemp_at(dirfd, open_path, 0640, &tmp);
     if (fd < 0 || ptc_write_all(fd, R->content.data, R->content.len) != 0) {
         ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot write beside %s: %s", open_path, strerror(errno));
         rc = -1;
@@ -540,6 +557,7 @@ static void free_run(run *R)
     free(R->f);
     ptc_plan_free(&R->plan);
     ptc_map_free(&R->prov_existing);
+    ptc_dircache_free(&R->dirs_open);
     ptc_map_free(&R->dir_seen);
     ptc_phone_free(&R->ph);
     ptc_buf_free(&R->content);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "ptc/buf.h"
+#include "ptc/map.h"
 
 /* Appends the whole file to out.  0, or -1 with errno (EISDIR for a dir).
  * Opening never blocks: a FIFO without a writer reads as empty. */
@@ -21,6 +22,28 @@ int ptc_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 /* Creates a temporary file beside path: DIR/.NAME.ptc-XXXXXX.  Returns the
  * fd and sets *tmp (caller frees), or -1/errno. */
 int ptc_mktemp_beside(const char *path, mode_t mode, char **tmp);
+
+/* The same, with dirfd an open descriptor of path's directory (or
+ * AT_FDCWD): the file is created relative to it, which spares the kernel
+ * walking the whole path; *tmp is still the full name. */
+int ptc_mktemp_at(int dirfd, const char *path, mode_t mode, char **tmp);
+
+/* Open directories, so that per-file calls (openat, renameat, ...) name a
+ * file relative to its directory instead of walking the whole path each
+ * time.  At most PTC_DIRCACHE_MAX are kept open; past that, and for a
+ * directory that cannot be opened, paths are used whole.
+ * Ownership: ptc_dircache_free closes them all (NULL accepted). */
+#define PTC_DIRCACHE_MAX 256
+typedef struct ptc_dircache {
+    ptc_map map;                /* hash of the directory -> index + 1 */
+    int *fds;
+    size_t n;
+} ptc_dircache;
+
+/* The descriptor for path's directory and *rel, path's name relative to
+ * it; or AT_FDCWD and path itself. */
+int  ptc_dircache_at(ptc_dircache *c, const char *path, const char **rel);
+void ptc_dircache_free(ptc_dircache *c);
 
 /* fsync on a directory, so a rename inside it is durable. */
 int ptc_fsync_dir(const char *dir);
