@@ -117,15 +117,19 @@ void ptc_buf_free(ptc_buf *b)
     b->len = b->cap = 0;
 }
 
-uint64_t ptc_hash64(const void *p, size_t n)
+uint64_t ptc_hash64_update(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *s = p;
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= s[i];
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+uint64_t ptc_hash64(const void *p, size_t n)
+{
+    return ptc_hash64_update(PTC_HASH64_INIT, p, n);
 }
 
 static uint32_t crc_table[256];

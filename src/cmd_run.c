@@ -193,12 +193,17 @@ static int auto_pass(const char *path, ptc_diag *diag)
     if (added) {
         ptc_buf_put(&out, src->text + copied, src->len - copied);
         struct stat st;
-        if (stat(path, &st) != 0 || ptc_write_file_atomic(path, out.data, out.len, st.st_mode & 07777) != 0) {
+        /* A symlinked list: rewrite its target, not the link (a rename over
+         * the link would leave the real list without its passwords). */
+        char *real = realpath(path, NULL);
+        const char *target = real ? real : path;
+        if (stat(target, &st) != 0 || ptc_write_file_atomic(target, out.data, out.len, st.st_mode & 07777) != 0) {
             ptc_diag_plain(diag, PTC_ERROR, "io", "cannot rewrite %s: %s", path, strerror(errno));
             rc = -1;
-        } else if (geteuid() == 0 && chown(path, st.st_uid, st.st_gid) != 0) {
+        } else if (geteuid() == 0 && chown(target, st.st_uid, st.st_gid) != 0) {
             ptc_diag_plain(diag, PTC_WARNING, "io", "cannot keep the owner of %s: %s", path, strerror(errno));
         }
+        free(real);
     }
     ptc_buf_free(&out);
     ptc_src_free(src);
@@ -320,9 +325,10 @@ int ptc_cmd_run(int argc, char **argv)
     if (rc == PTC_EXIT_OK && !a.quiet) {
         if (o.progress_tty) putchar('\n');
         if (!a.dry_run) puts("Done");
-        printf("ptc: %u phone%s: %u file%s created, %u changed, %u unchanged; %u table row%s%s\n",
+        printf("ptc: %u phone%s: %u file%s created, %u changed, %u unchanged; %u table row%s%s%s\n",
                stats.phones, stats.phones == 1 ? "" : "s", stats.created, stats.created == 1 ? "" : "s",
                stats.changed, stats.unchanged, stats.rows, stats.rows == 1 ? "" : "s",
+               stats.table_unchanged ? " (unchanged)" : "",
                a.dry_run ? " (dry run: nothing written)" : "");
     }
     if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, a.quiet, &diag);

@@ -3,6 +3,7 @@
 #include "ptc/buf.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,4 +153,83 @@ int ptc_db_swap(ptc_db *db, int drop_when_no_build, ptc_diag *diag)
 int ptc_db_drop_build(ptc_db *db, ptc_diag *diag)
 {
     return exec(db, "DROP TABLE IF EXISTS 'phoneprov_build'", diag);
+}
+
+static uint64_t field(uint64_t h, const char *s, int n)
+{
+    if (n < 0) n = s ? (int)strlen(s) : 0;
+    h = ptc_hash64_update(h, s ? s : "", (size_t)n);
+    return ptc_hash64_update(h, "\t", 1);
+}
+
+uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
+{
+    char num[32];
+    h = field(h, num, snprintf(num, sizeof num, "%ld", id));
+    h = field(h, r->ext, r->ext_len);
+    h = field(h, r->cid_name, r->cid_name_len);
+    h = field(h, r->cid_num, r->cid_num_len);
+    h = field(h, r->account, r->account_len);
+    h = field(h, num, snprintf(num, sizeof num, "%d", r->line));
+    h = field(h, r->mac_addr, -1);
+    h = field(h, r->template_, r->template_len);
+    h = field(h, r->model, r->model_len);
+    h = field(h, r->vendor, r->vendor_len);
+    h = field(h, r->sip_driver, -1);
+    return ptc_hash64_update(h, "\n", 1);
+}
+
+static const char *col(sqlite3_stmt *st, int i, int *n)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    *n = sqlite3_column_bytes(st, i);
+    return s ? s : "";
+}
+
+int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
+{
+    /* The table must be the one we create (its CREATE text as RENAME
+     * leaves it), or a rebuild is due anyway. */
+    ptc_buf want = PTC_BUF_INIT;
+    ptc_buf_puts(&want, "CREATE TABLE \"phoneprov\" ");
+    ptc_buf_puts(&want, strchr(create_build, '('));
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db->h, "SELECT sql FROM sqlite_master WHERE type='table' AND name='phoneprov'",
+                           -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    const char *sql = (const char *)sqlite3_column_text(st, 0);
+    if (!sql || strcmp(sql, ptc_buf_cstr(&want)) != 0) goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db->h, "SELECT id, ext, cid_name, cid_num, account, line, mac_addr, "
+                           "template, model, vendor, sip_driver FROM phoneprov ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    *h = PTC_HASH64_INIT;
+    *rows = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        ptc_db_row r;
+        memset(&r, 0, sizeof r);
+        long id = (long)sqlite3_column_int64(st, 0);
+        r.ext = col(st, 1, &r.ext_len);
+        r.cid_name = col(st, 2, &r.cid_name_len);
+        r.cid_num = col(st, 3, &r.cid_num_len);
+        r.account = col(st, 4, &r.account_len);
+        r.line = sqlite3_column_int(st, 5);
+        int n;
+        r.mac_addr = col(st, 6, &n);
+        r.template_ = col(st, 7, &r.template_len);
+        r.model = col(st, 8, &r.model_len);
+        r.vendor = col(st, 9, &r.vendor_len);
+        r.sip_driver = col(st, 10, &n);
+        *h = ptc_db_row_hash(*h, id, &r);
+        ++*rows;
+    }
+    rc = step == SQLITE_DONE ? 0 : -1;
+out:
+    sqlite3_finalize(st);
+    ptc_buf_free(&want);
+    return rc;
 }

@@ -61,6 +61,9 @@ typedef struct run {
     size_t nexists;
     ptc_map dir_seen;
     int any_sql;
+    uint64_t rows_hash;         /* of the rows the plan would write */
+    long nrows;
+    int table_same;             /* ... which the table already holds */
     ptc_commit commit;
     ptc_db *db;
 } run;
@@ -105,6 +108,8 @@ static tmpl *get_template(run *R, const ptc_rec *r)
 }
 
 /* ---- plan ----------------------------------------------------------------- */
+
+static void hash_rows(run *R, const ptc_rec *r, const tmpl *t);
 
 static void note_dir(run *R, const char *open_path)
 {
@@ -191,7 +196,10 @@ static void plan_phone(run *R, const ptc_rec *r)
         }
     }
     ptc_plan_account(&R->plan, r, &R->ph);
-    if (R->ph.sql_enable) R->any_sql = 1;
+    if (R->ph.sql_enable) {
+        R->any_sql = 1;
+        hash_rows(R, r, t);
+    }
 }
 
 static int plan(run *R)
@@ -373,26 +381,65 @@ out:
     return rc;
 }
 
-static int add_rows(run *R, const ptc_rec *r, const tmpl *t)
+/* Row i (0-based line) of the bound phone, as the original writes it. */
+static void row_of(const run *R, const ptc_rec *r, const tmpl *t, int i, ptc_db_row *row)
 {
     const ptc_vm_rec *v = &R->ph.rec;
+    *row = (ptc_db_row){
+        .ext = v->v[PTC_SLOT_EXT1 + i], .ext_len = (int)v->n[PTC_SLOT_EXT1 + i],
+        .cid_name = v->v[PTC_SLOT_CID_NAME1 + i], .cid_name_len = (int)v->n[PTC_SLOT_CID_NAME1 + i],
+        .cid_num = v->v[PTC_SLOT_CID_NUM1 + i], .cid_num_len = (int)v->n[PTC_SLOT_CID_NUM1 + i],
+        .account = v->v[PTC_SLOT_ACCOUNT1 + i], .account_len = (int)v->n[PTC_SLOT_ACCOUNT1 + i],
+        .line = i + 1, .mac_addr = r->mac_addr,
+        .template_ = t->name, .template_len = (int)strlen(t->name),
+        .model = v->v[PTC_SLOT_MODEL], .model_len = (int)v->n[PTC_SLOT_MODEL],
+        .vendor = v->v[PTC_SLOT_VENDOR], .vendor_len = (int)v->n[PTC_SLOT_VENDOR],
+        .sip_driver = R->ph.sip_driver,
+    };
+}
+
+/* The plan hashes the rows it would write (see table_unchanged). */
+static void hash_rows(run *R, const ptc_rec *r, const tmpl *t)
+{
+    ptc_db_row row;
     for (int i = 0; i < PTC_MAX_LINES; i++) {
         if (!ptc_phone_line_is_distinct(&R->ph, i)) continue;
-        ptc_db_row row = {
-            .ext = v->v[PTC_SLOT_EXT1 + i], .ext_len = (int)v->n[PTC_SLOT_EXT1 + i],
-            .cid_name = v->v[PTC_SLOT_CID_NAME1 + i], .cid_name_len = (int)v->n[PTC_SLOT_CID_NAME1 + i],
-            .cid_num = v->v[PTC_SLOT_CID_NUM1 + i], .cid_num_len = (int)v->n[PTC_SLOT_CID_NUM1 + i],
-            .account = v->v[PTC_SLOT_ACCOUNT1 + i], .account_len = (int)v->n[PTC_SLOT_ACCOUNT1 + i],
-            .line = i + 1, .mac_addr = r->mac_addr,
-            .template_ = t->name, .template_len = (int)strlen(t->name),
-            .model = v->v[PTC_SLOT_MODEL], .model_len = (int)v->n[PTC_SLOT_MODEL],
-            .vendor = v->v[PTC_SLOT_VENDOR], .vendor_len = (int)v->n[PTC_SLOT_VENDOR],
-            .sip_driver = R->ph.sip_driver,
-        };
+        row_of(R, r, t, i, &row);
+        R->rows_hash = ptc_db_row_hash(R->rows_hash, ++R->nrows, &row);
+    }
+}
+
+static int add_rows(run *R, const ptc_rec *r, const tmpl *t)
+{
+    ptc_db_row row;
+    for (int i = 0; i < PTC_MAX_LINES; i++) {
+        if (!ptc_phone_line_is_distinct(&R->ph, i)) continue;
+        row_of(R, r, t, i, &row);
         if (ptc_db_build_add(R->db, &row, R->diag) != 0) return -1;
         R->st->rows++;
     }
     return 0;
+}
+
+/* 1 when the phoneprov table already holds exactly the rows this run would
+ * write: then it is left alone, like an unchanged file. */
+static int table_unchanged(run *R)
+{
+    if (!R->any_sql || R->o->partial) return 0;
+    const char *db_open = R->o->db_path;
+    int same = 0;
+    if (ptc_exists(db_open)) {
+        ptc_diag quiet = *R->diag;
+        quiet.limit = 1;
+        quiet.printed = 1;
+        ptc_db *db = ptc_db_open(db_open, 30000, &quiet);
+        uint64_t h;
+        long rows;
+        same = db && ptc_db_table_hash(db, &h, &rows) == 0 &&
+               rows == R->nrows && h == R->rows_hash;
+        ptc_db_close(db);
+    }
+    return same;
 }
 
 static outfile *include_for(run *R, const char *path)
@@ -508,7 +555,12 @@ static int execute(run *R)
     if (prepare_outputs(R) != 0) return -1;
     for (size_t i = 0; i < R->nf; i++)
         if (open_include(R, &R->f[i]) != 0) return -1;
-    if (R->any_sql && !R->o->dry_run) {
+    R->table_same = table_unchanged(R);
+    if (R->table_same) {
+        R->st->rows = (unsigned)R->nrows;
+        R->st->table_unchanged = 1;
+    }
+    if (R->any_sql && !R->o->dry_run && !R->table_same) {
         R->db = ptc_db_open(R->o->db_path, 30000, R->diag);
         if (!R->db || ptc_db_build_begin(R->db, R->o->partial, R->diag) != 0) return -1;
     }
@@ -527,7 +579,7 @@ static int execute(run *R)
     if (R->db && ptc_db_build_end(R->db, R->diag) != 0) return -1;
     if (R->o->dry_run) return 0;
     sync_outputs(R);
-    R->commit.db_swap = R->any_sql ? 1 : (R->o->partial ? 0 : 2);
+    R->commit.db_swap = R->table_same ? 0 : R->any_sql ? 1 : (R->o->partial ? 0 : 2);
     ptc_db_close(R->db);
     R->db = NULL;
     if (ptc_commit_run(&R->commit, R->diag) != 0) return -1;
@@ -594,6 +646,7 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
     memset(stats, 0, sizeof *stats);
     R.env.base_dir = ptc_cfg_base_dir(cfg);
     R.env.sip_server_ipv4 = o->sip_server_ipv4;
+    R.rows_hash = PTC_HASH64_INIT;
     ptc_phone_init(&R.ph);
     char *db_open = ptc_xstrdup(o->db_path);
     char *state_dir = ptc_dirname(db_open);

@@ -9,6 +9,7 @@
 #ifndef PTC_DB_H
 #define PTC_DB_H
 
+#include <stdint.h>
 #include "ptc/diag.h"
 
 typedef struct ptc_db ptc_db;
@@ -38,6 +39,14 @@ int ptc_db_build_end(ptc_db *db, ptc_diag *diag);
 int ptc_db_swap(ptc_db *db, int drop_when_no_build, ptc_diag *diag);
 /* Drops a leftover phoneprov_build (roll back). */
 int ptc_db_drop_build(ptc_db *db, ptc_diag *diag);
+/* A running hash of table rows in id order (ids from 1), the same whether
+ * fed from a run's plan or read back from the table: a rerun that would
+ * write the same rows leaves the table (and the file) alone. */
+uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *row);
+/* The hash of the current phoneprov table into *h and its row count into
+ * *rows; -1 when there is no such table or it is not the original's. */
+int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows);
+
 /* 1 when a table of that name exists. */
 int ptc_db_has_table(ptc_db *db, const char *name);
 

@@ -32,6 +32,7 @@ typedef struct ptc_run_opts {
 
 typedef struct ptc_run_stats {
     unsigned phones, created, changed, unchanged, rows;
+    int table_unchanged;        /* the phoneprov table already held these rows */
 } ptc_run_stats;
 
 int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *diag,

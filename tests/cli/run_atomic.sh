@@ -80,7 +80,7 @@ unchanged /mnt/kd/phoneprov/acme/000b82112255.cfg
 unchanged $INC/astlinux-phoneprov-exten.conf
 change $INC/astlinux-phoneprov-sip.conf
 Done
-ptc: 3 phones: 0 files created, 2 changed, 3 unchanged; 3 table rows
+ptc: 3 phones: 0 files created, 2 changed, 3 unchanged; 3 table rows (unchanged)
 "
 for f in phoneprov/acme/000b82112233.cfg phoneprov/acme/000b82112255.cfg asterisk/includes/astlinux-phoneprov-exten.conf; do
   expect_eq "rerun: $f keeps its mtime" "$(stat -c %Y "$r/mnt/kd/$f")" "$old"
@@ -92,7 +92,7 @@ check "rerun: the change is there" grep -qx 'user=202_2244 pass=CHANGED name=202
 expect_eq "rerun: no leftovers" "$(leftovers "$r")" ""
 # identical rerun: everything unchanged
 rcap "$r" -f "$list"
-expect_eq "identical rerun: summary" "$(tail -1 "$T_WORK/.out")" "ptc: 3 phones: 0 files created, 0 changed, 5 unchanged; 3 table rows"
+expect_eq "identical rerun: summary" "$(tail -1 "$T_WORK/.out")" "ptc: 3 phones: 0 files created, 0 changed, 5 unchanged; 3 table rows (unchanged)"
 
 # ---- the lock: a run waits for the holder -------------------------------------------------
 # The lock is flock(2) on the database file; flock(1) takes the same lock.
