@@ -98,8 +98,11 @@ check: all $(TEST_BIN)
 demo: all
 	@tests/demo.sh $(B)/ptc
 
+# Generation speed against the physical limit (bench/run.sh), then the
+# server under load next to nginx (bench/serve.sh; skipped without wrk/nginx).
 bench: all
 	@bench/run.sh $(B)/ptc
+	@bench/serve.sh $(B)/ptc
 
 # ---- install ----------------------------------------------------------------
 install: all
