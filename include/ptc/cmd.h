@@ -17,7 +17,8 @@ enum {
     PTC_EXIT_ERROR = 1,         /* bad input, I/O failure */
     PTC_EXIT_EXISTS = 2,        /* run: output exists and -f not given; lint/compile: usage */
     PTC_EXIT_NOPASS = 3,        /* run: a password is missing and -a not given */
-    PTC_EXIT_USAGE = 64         /* bad command line (run, compile, disasm, serve) */
+    PTC_EXIT_USAGE = 64         /* bad command line (compile, disasm, serve, status);
+                                 * run exits 1 as the original did, lint 2 */
 };
 
 #endif
