@@ -71,6 +71,10 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
             break;
         case PTC_OP_ENDKEY: {   /* the value ends at its first space (as the
                                  * original's `[^ ]*`), the last one wins */
+            /* Only a wanted key is stored: the compiler's KEY jumps past
+             * the others, but a loaded program need not pair them, and the
+             * phone's MODEL and VENDOR slots point into those buffers. */
+            if (!(want & (1u << i->a))) { val->len = 0; break; }
             ptc_buf *dst = &keys->val[i->a];
             const char *sp = val->len ? memchr(val->data, ' ', val->len) : NULL;
             size_t n = sp ? (size_t)(sp - val->data) : val->len;

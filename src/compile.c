@@ -229,6 +229,7 @@ ptc_prog *ptc_comp(ptc_ir *ir, ptc_diag *diag)
     C.p = ptc_xcalloc(1, sizeof *C.p);
     for (int i = 0; i < PTC_CTX_COUNT; i++) C.p->entry[i] = PTC_NO_ENTRY;
     C.p->menu_name = PTC_NO_CONST;
+    ptc_buf_reserve(&C.kdata, 1);       /* never NULL: an empty constant (menu_name=) points into it */
 
     if (!ir->ctx[PTC_CTX_GENERAL].present) {
         ptc_diag_at(diag, ir->src, 0, PTC_ERROR, "no-general",
