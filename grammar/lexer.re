@@ -152,6 +152,11 @@ static ptc_tok_kind lex_bol(ptc_lex *lx, ptc_tok *t)
                 warn(lx, lx->tok, "guard-empty", "empty guard `#<>` matches no extension: the line is a comment");
                 lx->cur = lx->tok; skip_line(lx); continue;
             }
+            "#<!" [^>\n\x00]* {
+                warn(lx, lx->tok, "guard-unterminated",
+                     "exception guard without its closing `!>` (as in `#<!201!202!>`): the line is a comment");
+                lx->cur = lx->tok; skip_line(lx); continue;
+            }
             "#<" [^>\n\x00]* {
                 warn(lx, lx->tok, "guard-unterminated", "guard without a closing `>` (or `!>`): the line is a comment");
                 lx->cur = lx->tok; skip_line(lx); continue;

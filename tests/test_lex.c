@@ -268,11 +268,18 @@ END_TEST
 
 START_TEST(negative_guard_without_final_bang_is_unterminated)
 {
+    char *diag = NULL;
     unsigned w = 0;
-    char *got = lex_dump_diag("#<!a!b>x\n", 9, NULL, &w);
+    char *got = lex_dump_diag("#<!a!b>x\n", 9, &diag, &w);
     ck_assert_str_eq(got, "END");
     ck_assert_uint_eq(w, 1);
+    ck_assert_str_eq(diag,
+        "t.conf:1:1: warning: exception guard without its closing `!>` (as in `#<!201!202!>`): "
+        "the line is a comment [guard-unterminated]\n"
+        "    #<!a!b>x\n"
+        "    ^\n");
     free(got);
+    free(diag);
 }
 END_TEST
 
