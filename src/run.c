@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #define MANY_FILES 64           /* above this, include files are appended by path */
+#define PROV_OPEN_TO_ALL 0x80000000u    /* prov_existing: world-readable */
+#define PROV_SIZE_MASK   0x7FFFFFFFu    /* ... and the size (capped) */
 
 typedef struct tmpl {
     char *name;
@@ -129,12 +131,11 @@ static void note_existing(run *R, const char *open_path, int guarded)
 /* One lstat per output: whether it exists (so -f is needed), and that it
  * is a file, since a directory there would fail its rename after the
  * commit point.  Returns 1 when it exists. */
-static int stat_output(run *R, const ptc_rec *r, const char *open_path, const char *path)
+static int stat_output(run *R, const ptc_rec *r, const char *open_path, const char *path, struct stat *st)
 {
-    struct stat st;
-    if (lstat(open_path, &st) != 0) return 0;
-    if (S_ISLNK(st.st_mode) && stat(open_path, &st) != 0) return 1;
-    if (!S_ISREG(st.st_mode))
+    if (lstat(open_path, st) != 0) return 0;
+    if (S_ISLNK(st->st_mode) && stat(open_path, st) != 0) return 1;
+    if (!S_ISREG(st->st_mode))
         ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "not-a-file",
                     "output %s exists and is not a regular file: move it away", path);
     return 1;
@@ -143,9 +144,14 @@ static int stat_output(run *R, const ptc_rec *r, const char *open_path, const ch
 static void plan_prov(run *R, const ptc_rec *r, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
-    if (stat_output(R, r, open_path, path)) {
+    struct stat st;
+    if (stat_output(R, r, open_path, path, &st)) {
         int ins;
-        ptc_map_put(&R->prov_existing, hash_str(path), &ins);
+        /* Its size and mode, so the execute pass can tell most changes
+         * without a stat of its own. */
+        uint32_t *v = ptc_map_put(&R->prov_existing, hash_str(path), &ins);
+        *v = st.st_size < (off_t)PROV_SIZE_MASK ? (uint32_t)st.st_size : PROV_SIZE_MASK;
+        if (st.st_mode & 0007) *v |= PROV_OPEN_TO_ALL;
         note_existing(R, open_path, 1);
     }
     note_dir(R, open_path);
@@ -163,7 +169,8 @@ static void plan_include_new(run *R, const ptc_rec *r, const tmpl *t, int ctx, c
     f->ctx = ctx;
     f->hdr_order = t->order;
     f->hdr_context = ptc_xstrdup(hdr);
-    f->existed = stat_output(R, r, f->open, path);
+    struct stat st;
+    f->existed = stat_output(R, r, f->open, path, &st);
     f->fd = f->cmp_fd = -1;
     note_existing(R, f->open, f->existed && !R->o->partial);
     note_dir(R, f->open);
@@ -307,46 +314,42 @@ static void note_unchanged_mode(run *R, const char *open_path)
         ptc_pathlist_add(&R->open_to_all, open_path);
 }
 
-/* How the file at rel (in dirfd) compares with data (n bytes): SAME,
- * DIFFERS, MISSING, or NOT_FILE.  One open, fstat, read and close, and no
- * read when the sizes differ.  Sets *mode when the file exists. */
+/* How the file at rel (in dirfd), whose size the plan found to be n too,
+ * compares with data (n bytes): SAME, DIFFERS or NOT_FILE (replaced by a
+ * directory since).  One open, one read, one close. */
 enum { MISSING, DIFFERS, SAME, NOT_FILE };
 
-static int compare_file(run *R, int dirfd, const char *rel, const char *data, size_t n, mode_t *mode)
+static int compare_file(run *R, int dirfd, const char *rel, const char *data, size_t n)
 {
     int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? MISSING : DIFFERS;
-    struct stat st;
-    int how = DIFFERS;
-    if (fstat(fd, &st) != 0) goto out;
-    *mode = st.st_mode;
-    if (!S_ISREG(st.st_mode)) { how = NOT_FILE; goto out; }
-    if ((size_t)st.st_size != n) goto out;
+    if (fd < 0) return errno == EISDIR ? NOT_FILE : DIFFERS;
     R->existing.len = 0;
     ptc_buf_reserve(&R->existing, n + 1);
     size_t got = 0;
-    while (got <= n) {                  /* n + 1: a file that grew since */
+    for (;;) {                          /* n + 1: a file that grew since */
         ssize_t k = read(fd, R->existing.data + got, n + 1 - got);
         if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == EISDIR) { close(fd); return NOT_FILE; }
         if (k <= 0) break;
         got += (size_t)k;
+        if (got >= n) break;            /* the plan's size: no read for EOF */
     }
-    if (got == n && memcmp(R->existing.data, data, n) == 0) how = SAME;
-out:
     close(fd);
-    return how;
+    return got == n && memcmp(R->existing.data, data, n) == 0 ? SAME : DIFFERS;
 }
 
 static int write_prov(run *R, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
     int rc = 0;
-    mode_t mode = 0;
     const char *rel;
     int dirfd = ptc_dircache_at(&R->dirs_open, open_path, &rel);
-    /* The plan knows what existed: a first run reads nothing back. */
-    int how = !ptc_map_get(&R->prov_existing, hash_str(path))
-              ? MISSING : compare_file(R, dirfd, rel, R->content.data, R->content.len, &mode);
+    /* The plan knows what existed and its size: a first run reads nothing
+     * back, a file of another size is changed without a look. */
+    uint32_t *known = ptc_map_get(&R->prov_existing, hash_str(path));
+    int how = !known ? MISSING
+            : (*known & PROV_SIZE_MASK) != R->content.len ? DIFFERS
+            : compare_file(R, dirfd, rel, R->content.data, R->content.len);
     if (how == NOT_FILE) {
         ptc_diag_plain(R->diag, PTC_ERROR, "not-a-file",
                        "output %s exists and is not a regular file: move it away", path);
@@ -355,7 +358,7 @@ static int write_prov(run *R, const char *path)
     }
     if (how == SAME) {
         R->st->unchanged++;
-        if (!R->o->dry_run && (mode & 0007)) ptc_pathlist_add(&R->open_to_all, open_path);
+        if (!R->o->dry_run && (*known & PROV_OPEN_TO_ALL)) ptc_pathlist_add(&R->open_to_all, open_path);
         report_file(R, "unchanged", path);
         goto out;
     }
