@@ -58,7 +58,7 @@ void ptc_buf_reserve(ptc_buf *b, size_t extra)
     b->cap = cap;
 }
 
-void ptc_buf_put(ptc_buf *b, const void *p, size_t n)
+void ptc_buf_put_slow(ptc_buf *b, const void *p, size_t n)
 {
     if (n == 0) return;
     ptc_buf_reserve(b, n);

@@ -113,13 +113,23 @@ static tmpl *get_template(run *R, const ptc_rec *r)
 
 static void hash_rows(run *R, const ptc_rec *r, const tmpl *t);
 
-static void note_dir(run *R, const char *open_path)
+/* Notes the output's directory (for mkdir and the intent record) and says
+ * whether it exists: in a directory that does not, no file does, so a
+ * first run into a fresh tree needs no stat per file. */
+static int note_dir(run *R, const char *open_path)
 {
-    char *dir = ptc_dirname(open_path);
+    const char *slash = strrchr(open_path, '/');
+    size_t n = slash ? (size_t)(slash - open_path) : 0;
     int ins;
-    ptc_map_put(&R->dir_seen, hash_str(dir), &ins);
-    if (ins) ptc_pathlist_add(&R->dirs, dir);
-    free(dir);
+    uint32_t *v = ptc_map_put(&R->dir_seen, ptc_hash64(open_path, n), &ins);
+    if (ins) {
+        char *dir = ptc_dirname(open_path);
+        struct stat st;
+        *v = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 1 : 2;
+        ptc_pathlist_add(&R->dirs, dir);
+        free(dir);
+    }
+    return *v == 1;
 }
 
 static void note_existing(run *R, const char *open_path, int guarded)
@@ -145,7 +155,7 @@ static void plan_prov(run *R, const ptc_rec *r, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
     struct stat st;
-    if (stat_output(R, r, open_path, path, &st)) {
+    if (note_dir(R, open_path) && stat_output(R, r, open_path, path, &st)) {
         int ins;
         /* Its size and mode, so the execute pass can tell most changes
          * without a stat of its own. */
@@ -154,7 +164,6 @@ static void plan_prov(run *R, const ptc_rec *r, const char *path)
         if (st.st_mode & 0007) *v |= PROV_OPEN_TO_ALL;
         note_existing(R, open_path, 1);
     }
-    note_dir(R, open_path);
     free(open_path);
 }
 
@@ -170,10 +179,9 @@ static void plan_include_new(run *R, const ptc_rec *r, const tmpl *t, int ctx, c
     f->hdr_order = t->order;
     f->hdr_context = ptc_xstrdup(hdr);
     struct stat st;
-    f->existed = stat_output(R, r, f->open, path, &st);
+    f->existed = note_dir(R, f->open) && stat_output(R, r, f->open, path, &st);
     f->fd = f->cmp_fd = -1;
     note_existing(R, f->open, f->existed && !R->o->partial);
-    note_dir(R, f->open);
 }
 
 /* Two templates sharing a file: as in the original, whose init of the file

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <string.h>
 
 typedef struct ptc_buf {
     char  *data;
@@ -21,8 +22,20 @@ typedef struct ptc_buf {
 #define PTC_BUF_INIT {NULL, 0, 0}
 
 void  ptc_buf_reserve(ptc_buf *b, size_t extra);
-void  ptc_buf_put(ptc_buf *b, const void *p, size_t n);
+void  ptc_buf_put_slow(ptc_buf *b, const void *p, size_t n);
 void  ptc_buf_putc(ptc_buf *b, char c);
+
+/* Appends n bytes.  Inline: the VM calls it for every piece of output,
+ * and nearly always the room is there. */
+static inline void ptc_buf_put(ptc_buf *b, const void *p, size_t n)
+{
+    if (n && b->cap - b->len > n) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+    } else {
+        ptc_buf_put_slow(b, p, n);
+    }
+}
 void  ptc_buf_puts(ptc_buf *b, const char *s);
 void  ptc_buf_printf(ptc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
