@@ -121,12 +121,12 @@ if [ -x build/ptc ]; then
 else
   echo "fuzz: build/ptc missing: no bytecode seeds"
 fi
-seed "$B/seeds/bc" tests/regress/bc/*.ptcb tests/regress/bc/*.src
+seed "$B/seeds/bc" tests/regress/bc/*.bin tests/regress/bc/*.src
 
 # ---- replay the kept crashers -------------------------------------------------
 status=0
 for t in $FUZZ_TARGETS; do
-  if [ "$t" = bc ]; then set -- tests/regress/bc/*.ptcb tests/regress/bc/*.src; else set -- tests/regress/"$t"/*; fi
+  if [ "$t" = bc ]; then set -- tests/regress/bc/*.bin tests/regress/bc/*.src; else set -- tests/regress/"$t"/*; fi
   [ -f "$1" ] || continue
   if ! "$B/fuzz_$t" "$@" >"$B/logs/$t.regress.log" 2>&1; then
     echo "fuzz: REGRESSION: fuzz_$t crashes on a kept input (see $B/logs/$t.regress.log)"

@@ -117,11 +117,22 @@ void ptc_buf_free(ptc_buf *b)
     b->len = b->cap = 0;
 }
 
+/* FNV-1a's idea, eight bytes at a time: fast on the long strings this
+ * hashes (template sources, paths, table rows), and a streaming hash, so
+ * feeding the same pieces in the same order gives the same value. */
 uint64_t ptc_hash64_update(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    while (n--) {
+        h ^= *s++;
         h *= 0x100000001b3ULL;
     }
     return h;

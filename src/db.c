@@ -49,7 +49,9 @@ ptc_db *ptc_db_open(const char *path, int timeout_ms, ptc_diag *diag)
 {
     ptc_db *db = ptc_xcalloc(1, sizeof *db);
     db->path = ptc_xstrdup(path);
-    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    /* One connection, one thread: no mutexes on every call. */
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         fail(db, diag, "cannot open database");
         goto bad;
     }
@@ -162,15 +164,27 @@ static uint64_t field(uint64_t h, const char *s, int n)
     return ptc_hash64_update(h, "\t", 1);
 }
 
+static int format_int(char *out, long v)
+{
+    char tmp[24];
+    int n = 0, neg = v < 0;
+    unsigned long u = neg ? 0UL - (unsigned long)v : (unsigned long)v;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    int k = 0;
+    if (neg) out[k++] = '-';
+    while (n) out[k++] = tmp[--n];
+    return k;
+}
+
 uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
 {
-    char num[32];
-    h = field(h, num, snprintf(num, sizeof num, "%ld", id));
+    char num[24];
+    h = field(h, num, format_int(num, id));
     h = field(h, r->ext, r->ext_len);
     h = field(h, r->cid_name, r->cid_name_len);
     h = field(h, r->cid_num, r->cid_num_len);
     h = field(h, r->account, r->account_len);
-    h = field(h, num, snprintf(num, sizeof num, "%d", r->line));
+    h = field(h, num, format_int(num, r->line));
     h = field(h, r->mac_addr, -1);
     h = field(h, r->template_, r->template_len);
     h = field(h, r->model, r->model_len);

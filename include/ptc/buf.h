@@ -51,8 +51,9 @@ void *ptc_xrealloc(void *p, size_t n);
 char *ptc_xstrdup(const char *s);
 char *ptc_xstrndup(const char *s, size_t n);
 
-/* 64-bit FNV-1a, used for cache keys and checksums of small tables;
- * _update continues a hash begun at PTC_HASH64_INIT. */
+/* A fast 64-bit hash (FNV-1a style, a word at a time), for cache keys and
+ * the run's duplicate checks; not cryptographic.  _update continues a hash
+ * begun at PTC_HASH64_INIT. */
 #define PTC_HASH64_INIT 0xcbf29ce484222325ULL
 uint64_t ptc_hash64(const void *p, size_t n);
 uint64_t ptc_hash64_update(uint64_t h, const void *p, size_t n);

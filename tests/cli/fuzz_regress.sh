@@ -67,14 +67,14 @@ check "bc: base.ptcb.src is what ptc writes for base.conf" cmp -s "$cached" "$R/
 bcroot=$(mkroot bc)
 cp "$R/bc/base.conf" "$bcroot/mnt/kd/phoneprov/templates/"
 printf 'base 00:0b:82:11:22:33 201 pw\n' >"$T_WORK/base.list"
-for f in "$R"/bc/*.ptcb; do
+for f in "$R"/bc/*.bin; do
   name=bc/$(basename "$f")
   cp "$f" "$cached"
   replay "$name" "$PTC" disasm -v --cache-dir "$bcc" "$R/bc/base.conf" || continue
-  if [ -f "${f%.ptcb}.why" ]; then         # the loader must refuse it, for this reason
+  if [ -f "${f%.bin}.why" ]; then         # the loader must refuse it, for this reason
     check "$name: same disassembly after the miss" cmp -s "$T_WORK/out" "$T_WORK/base.disasm"
-    want="ptc: cache miss for $R/bc/base.conf: $(cat "${f%.ptcb}.why")"
-    check "$name: rejected for: $(cat "${f%.ptcb}.why")" grep -qxF "$want" "$T_WORK/err"
+    want="ptc: cache miss for $R/bc/base.conf: $(cat "${f%.bin}.why")"
+    check "$name: rejected for: $(cat "${f%.bin}.why")" grep -qxF "$want" "$T_WORK/err"
     check "$name: the cache holds a good file again" cmp -s "$cached" "$R/bc/base.ptcb.src"
   else                                      # a program the loader accepts: run it
     check "$name: a cache hit for base.conf" sh -c "! grep -q 'cache miss' '$T_WORK/err'"

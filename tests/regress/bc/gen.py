@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the bytecode loader's regression inputs: each NAME.ptcb is
+"""Writes the bytecode loader's regression inputs: each NAME.bin is
 base.ptcb.src (the cache file of the template
   [general] / vendor=v@EXT@ / [phoneprov] / #<201>a @EXT@ / b
 compiled by ptc 0.1.0, format 1) with one defect, and NAME.why the reason
@@ -24,7 +24,7 @@ def insn_at(b, i):
     return off + 12 * i
 
 def case(name, data, why):
-    open(name + '.ptcb', 'wb').write(bytes(data))
+    open(name + '.bin', 'wb').write(bytes(data))
     open(name + '.why', 'w').write(why + '\n')
 
 b = bytearray(base); case('truncated', b[:30], 'truncated header (30 bytes)')
