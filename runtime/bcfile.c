@@ -219,6 +219,7 @@ ptc_prog *ptc_bc_decode(const void *data, size_t len, char *why, size_t whylen)
     p->keys_set = get32(sec[PTC_BC_SEC_META] + 4);
     if (p->keys_set >> PTC_KEY_COUNT) { fail(why, whylen, "unknown keys in META"); goto bad; }
     if (ptc_bc_validate(p, why, whylen) != 0) goto bad;
+    ptc_prog_analyze(p);
     return p;
 bad:
     ptc_prog_free(p);

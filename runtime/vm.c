@@ -98,3 +98,34 @@ void ptc_vm_keys_free(ptc_vm_keys *k)
     for (int i = 0; i < PTC_KEY_COUNT; i++) ptc_buf_free(&k->val[i]);
     ptc_buf_free(&k->scratch);
 }
+
+void ptc_prog_analyze(ptc_prog *p)
+{
+    p->keys_phone = 0;
+    uint32_t pc = p->entry[PTC_CTX_GENERAL];
+    if (pc == PTC_NO_ENTRY) return;
+    int guarded = 0;
+    for (; pc < p->ncode && p->code[pc].op != PTC_OP_RET; pc++) {
+        const ptc_insn *i = &p->code[pc];
+        switch ((ptc_opcode)i->op) {
+        case PTC_OP_ONLY: case PTC_OP_EXCEPT:
+            guarded = 1;
+            break;
+        case PTC_OP_KEY: {
+            uint32_t bit = 1u << i->a;
+            if (guarded) p->keys_phone |= bit;
+            guarded = 0;
+            /* Up to its ENDKEY: any variable, or anything but text, makes
+             * the value depend on the phone. */
+            for (uint32_t q = pc + 1; q < p->ncode; q++) {
+                const ptc_insn *j = &p->code[q];
+                if (j->op == PTC_OP_ENDKEY && j->a == i->a) break;
+                if (j->op != PTC_OP_TEXT) { p->keys_phone |= bit; break; }
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}

@@ -250,6 +250,7 @@ ptc_prog *ptc_comp(ptc_ir *ir, ptc_diag *diag)
     C.kdata.data = NULL;
     C.p->src_hash = ptc_hash64(ir->src->text, ir->src->len);
     C.p->src_size = ir->src->len;
+    ptc_prog_analyze(C.p);
     ptc_buf_free(&C.pending);
     free(C.khash);
     return C.p;

@@ -27,9 +27,10 @@ void ptc_phone_free(ptc_phone *ph)
     }
 }
 
+/* Slots carry their length: no NUL needed. */
 static void set_buf(ptc_vm_rec *rec, int slot, ptc_buf *b)
 {
-    ptc_vm_set(rec, slot, ptc_buf_cstr(b), b->len);
+    ptc_vm_set(rec, slot, b->data ? b->data : "", b->len);
 }
 
 /* The key's value when a definition was taken, else NULL ("" counts as
@@ -172,17 +173,24 @@ void ptc_phone_bind(ptc_phone *ph, const ptc_prog *p, const ptc_src *list,
     bind_lines(ph, list, r);
     bind_mac(ph, r->mac);
 
-    ptc_vm_general(p, rec, MASK(MACADDRESS_CASE), &ph->keys);
-    bind_mac(ph, r->mac);
-    ptc_vm_general(p, rec, MASK(MODEL), &ph->keys);     /* sees @MAC@ in its case */
+    uint32_t early = MASK(MACADDRESS_CASE) | MASK(MODEL) | MASK(VENDOR);
+    if (!(p->keys_phone & early)) {
+        /* Plain text in every definition: nothing to order, one pass. */
+        ptc_vm_general(p, rec, early, &ph->keys);
+        bind_mac(ph, r->mac);
+    } else {
+        ptc_vm_general(p, rec, MASK(MACADDRESS_CASE), &ph->keys);
+        bind_mac(ph, r->mac);
+        ptc_vm_general(p, rec, MASK(MODEL), &ph->keys);  /* sees @MAC@ in its case */
+    }
     const ptc_buf *v = key_val(ph, PTC_KEY_MODEL);
     if (v) ptc_vm_set(rec, PTC_SLOT_MODEL, v->data, v->len);
     else ptc_vm_set(rec, PTC_SLOT_MODEL, t + r->tmpl.off, r->tmpl.len);
-    ptc_vm_general(p, rec, MASK(VENDOR), &ph->keys);
+    if (p->keys_phone & early) ptc_vm_general(p, rec, MASK(VENDOR), &ph->keys);
     v = key_val(ph, PTC_KEY_VENDOR);
     if (v) ptc_vm_set(rec, PTC_SLOT_VENDOR, v->data, v->len);
     else ptc_vm_set(rec, PTC_SLOT_VENDOR, rec->v[PTC_SLOT_MODEL], rec->n[PTC_SLOT_MODEL]);
-    ptc_vm_general(p, rec, ~(MASK(MACADDRESS_CASE) | MASK(MODEL) | MASK(VENDOR)), &ph->keys);
+    ptc_vm_general(p, rec, ~early, &ph->keys);
     bind_accounts(ph, list, r);
 
     const ptc_buf *sql = key_val(ph, PTC_KEY_SQL_ENABLE);

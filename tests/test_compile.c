@@ -95,6 +95,24 @@ static int const_count(const ptc_prog *p, const char *s)
 
 /* ---- literals and constants ----------------------------------------------- */
 
+/* keys_phone: which [general] values can differ from phone to phone (a
+ * guard or a variable), so binding can skip the ordered passes when the
+ * early keys are plain text. */
+START_TEST(keys_phone_marks_guards_and_variables)
+{
+    ptc_prog *p = compile_str("[general]\nmodel=m1\nvendor=@MODEL@x\n#<201>prov_file=a.cfg\n"
+                              "sip_file=s.conf\nmacaddress_case=lower\n");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(p->keys_phone, (1u << PTC_KEY_VENDOR) | (1u << PTC_KEY_PROV_FILE));
+    ptc_prog_free(p);
+    p = compile_str("[general]\nmodel=m1\nvendor=v\nmacaddress_case=upper\nprov_file=@MAC@.cfg\n");
+    ck_assert_uint_eq(p->keys_phone & ((1u << PTC_KEY_MODEL) | (1u << PTC_KEY_VENDOR) |
+                                       (1u << PTC_KEY_MACADDRESS_CASE)), 0);
+    ck_assert_uint_eq(p->keys_phone, 1u << PTC_KEY_PROV_FILE);
+    ptc_prog_free(p);
+}
+END_TEST
+
 START_TEST(adjacent_literal_lines_merge_with_newlines)
 {
     ptc_prog *p = compile_str("[general]\n[sip]\na\nb\n\n  \nc\n");
@@ -493,6 +511,7 @@ static Suite *compile_suite(void)
     tcase_add_test(tc, source_lines_of_instructions);
     tcase_add_test(tc, every_template_compiles_to_a_valid_program);
     tcase_add_test(tc, disasm_matches_golden);
+    tcase_add_test(tc, keys_phone_marks_guards_and_variables);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;

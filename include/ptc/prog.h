@@ -39,10 +39,17 @@ typedef struct ptc_prog {
     uint32_t   entry[PTC_CTX_COUNT];
     uint32_t   menu_name;       /* constant index, or PTC_NO_CONST */
     uint32_t   keys_set;        /* bit per ptc_key assigned in [general] */
+    uint32_t   keys_phone;      /* ... whose value may differ by phone (a guard
+                                 * or a variable): from ptc_prog_analyze, not
+                                 * stored on disk */
     uint64_t   src_hash, src_size;
 } ptc_prog;
 
 void ptc_prog_free(ptc_prog *p);
+
+/* Fills the fields derived from the code (keys_phone).  The compiler and
+ * the loader call it; conservative for any code shape. */
+void ptc_prog_analyze(ptc_prog *p);
 
 static inline int ptc_prog_has(const ptc_prog *p, int ctx)
 {
