@@ -157,47 +157,57 @@ int ptc_db_drop_build(ptc_db *db, ptc_diag *diag)
     return exec(db, "DROP TABLE IF EXISTS 'phoneprov_build'", diag);
 }
 
-static uint64_t field(uint64_t h, const char *s, int n)
+static char *field(char *o, const char *s, int n)
 {
     if (n < 0) n = s ? (int)strlen(s) : 0;
-    h = ptc_hash64_update(h, s ? s : "", (size_t)n);
-    return ptc_hash64_update(h, "\t", 1);
+    if (n) memcpy(o, s, (size_t)n);
+    o[n] = '\t';
+    return o + n + 1;
 }
 
-static int format_int(char *out, long v)
+static char *field_int(char *o, long v)
 {
     char tmp[24];
     int n = 0, neg = v < 0;
     unsigned long u = neg ? 0UL - (unsigned long)v : (unsigned long)v;
     do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
-    int k = 0;
-    if (neg) out[k++] = '-';
-    while (n) out[k++] = tmp[--n];
-    return k;
+    if (neg) *o++ = '-';
+    while (n) *o++ = tmp[--n];
+    *o++ = '\t';
+    return o;
 }
 
+static size_t len_of(const char *s, int n)
+{
+    return n >= 0 ? (size_t)n : s ? strlen(s) : 0;
+}
+
+/* A row as one line, "id<TAB>ext<TAB>...<TAB>sip_driver<TAB>\n": the text
+ * ptc_db_table_hash has SQLite build for each stored row, hashed whole. */
 uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
 {
-    char num[24];
-    h = field(h, num, format_int(num, id));
-    h = field(h, r->ext, r->ext_len);
-    h = field(h, r->cid_name, r->cid_name_len);
-    h = field(h, r->cid_num, r->cid_num_len);
-    h = field(h, r->account, r->account_len);
-    h = field(h, num, format_int(num, r->line));
-    h = field(h, r->mac_addr, -1);
-    h = field(h, r->template_, r->template_len);
-    h = field(h, r->model, r->model_len);
-    h = field(h, r->vendor, r->vendor_len);
-    h = field(h, r->sip_driver, -1);
-    return ptc_hash64_update(h, "\n", 1);
-}
-
-static const char *col(sqlite3_stmt *st, int i, int *n)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    *n = sqlite3_column_bytes(st, i);
-    return s ? s : "";
+    size_t need = 2 * 24 + 12 + len_of(r->ext, r->ext_len) + len_of(r->cid_name, r->cid_name_len) +
+                  len_of(r->cid_num, r->cid_num_len) + len_of(r->account, r->account_len) +
+                  len_of(r->mac_addr, -1) + len_of(r->template_, r->template_len) +
+                  len_of(r->model, r->model_len) + len_of(r->vendor, r->vendor_len) +
+                  len_of(r->sip_driver, -1);
+    char stack[512];
+    char *buf = need <= sizeof stack ? stack : ptc_xmalloc(need);
+    char *o = field_int(buf, id);
+    o = field(o, r->ext, r->ext_len);
+    o = field(o, r->cid_name, r->cid_name_len);
+    o = field(o, r->cid_num, r->cid_num_len);
+    o = field(o, r->account, r->account_len);
+    o = field_int(o, r->line);
+    o = field(o, r->mac_addr, -1);
+    o = field(o, r->template_, r->template_len);
+    o = field(o, r->model, r->model_len);
+    o = field(o, r->vendor, r->vendor_len);
+    o = field(o, r->sip_driver, -1);
+    *o++ = '\n';
+    h = ptc_hash64_update(h, buf, (size_t)(o - buf));
+    if (buf != stack) free(buf);
+    return h;
 }
 
 int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
@@ -216,29 +226,19 @@ int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
     if (!sql || strcmp(sql, ptc_buf_cstr(&want)) != 0) goto out;
     sqlite3_finalize(st);
     st = NULL;
-    if (sqlite3_prepare_v2(db->h, "SELECT id, ext, cid_name, cid_num, account, line, mac_addr, "
-                           "template, model, vendor, sip_driver FROM phoneprov ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* One column per row, built by SQLite: a NULL anywhere makes the row
+     * NULL, which cannot match what a run writes. */
+    if (sqlite3_prepare_v2(db->h, "SELECT id||char(9)||ext||char(9)||cid_name||char(9)||cid_num||char(9)||"
+                           "account||char(9)||line||char(9)||mac_addr||char(9)||template||char(9)||"
+                           "model||char(9)||vendor||char(9)||sip_driver||char(9)||char(10) "
+                           "FROM phoneprov ORDER BY id", -1, &st, NULL) != SQLITE_OK)
         goto out;
     *h = PTC_HASH64_INIT;
     *rows = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        ptc_db_row r;
-        memset(&r, 0, sizeof r);
-        long id = (long)sqlite3_column_int64(st, 0);
-        r.ext = col(st, 1, &r.ext_len);
-        r.cid_name = col(st, 2, &r.cid_name_len);
-        r.cid_num = col(st, 3, &r.cid_num_len);
-        r.account = col(st, 4, &r.account_len);
-        r.line = sqlite3_column_int(st, 5);
-        int n;
-        r.mac_addr = col(st, 6, &n);
-        r.template_ = col(st, 7, &r.template_len);
-        r.model = col(st, 8, &r.model_len);
-        r.vendor = col(st, 9, &r.vendor_len);
-        r.sip_driver = col(st, 10, &n);
-        *h = ptc_db_row_hash(*h, id, &r);
+        const void *row = sqlite3_column_text(st, 0);
+        *h = ptc_hash64_update(*h, row ? row : "", (size_t)sqlite3_column_bytes(st, 0));
         ++*rows;
     }
     rc = step == SQLITE_DONE ? 0 : -1;

@@ -29,4 +29,12 @@ printf 'deskphone 00:0b:82:11:22:33 201/Alicia pw1\ndeskphone 00:0b:82:11:22:44 
 check "a CallerID name changed" ptc_run "$root" -q -f "$list"
 expect_eq "the table holds the new name" \
   "$(sqlite3 "$db" "SELECT cid_name FROM phoneprov WHERE ext = '201'")" "Alicia"
+
+# A row longer than the hash's stack buffer (a 1,000-character CallerID).
+long=$(printf 'N%.0s' $(seq 1000))
+printf 'deskphone 00:0b:82:11:22:33 201/%s pw1\n' "$long" >"$list"
+check "a long CallerID name" ptc_run "$root" -q -f "$list"
+out=$(ptc_run "$root" -f "$list" 2>&1)
+expect_eq "... and its rerun leaves the table alone" "$(echo "$out" | tail -1)" \
+  "ptc: 1 phone: 0 files created, 0 changed, 3 unchanged; 1 table row (unchanged)"
 finish
