@@ -182,8 +182,8 @@ static size_t len_of(const char *s, int n)
     return n >= 0 ? (size_t)n : s ? strlen(s) : 0;
 }
 
-/* A row as one line, "id<TAB>ext<TAB>...<TAB>sip_driver<TAB>\n": the text
- * ptc_db_table_hash has SQLite build for each stored row, hashed whole. */
+/* A row as one line, "id<TAB>ext<TAB>...<TAB>sip_driver<TAB>\n", hashed
+ * whole (the hash is not the same fed in other pieces). */
 uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
 {
     size_t need = 2 * 24 + 12 + len_of(r->ext, r->ext_len) + len_of(r->cid_name, r->cid_name_len) +
@@ -210,6 +210,13 @@ uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
     return h;
 }
 
+static const char *col(sqlite3_stmt *st, int i, int *n)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    *n = sqlite3_column_bytes(st, i);
+    return s ? s : "";
+}
+
 int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
 {
     /* The table must be the one we create (its CREATE text as RENAME
@@ -226,19 +233,29 @@ int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
     if (!sql || strcmp(sql, ptc_buf_cstr(&want)) != 0) goto out;
     sqlite3_finalize(st);
     st = NULL;
-    /* One column per row, built by SQLite: a NULL anywhere makes the row
-     * NULL, which cannot match what a run writes. */
-    if (sqlite3_prepare_v2(db->h, "SELECT id||char(9)||ext||char(9)||cid_name||char(9)||cid_num||char(9)||"
-                           "account||char(9)||line||char(9)||mac_addr||char(9)||template||char(9)||"
-                           "model||char(9)||vendor||char(9)||sip_driver||char(9)||char(10) "
-                           "FROM phoneprov ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db->h, "SELECT id, ext, cid_name, cid_num, account, line, mac_addr, "
+                           "template, model, vendor, sip_driver FROM phoneprov ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
         goto out;
     *h = PTC_HASH64_INIT;
     *rows = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *row = sqlite3_column_text(st, 0);
-        *h = ptc_hash64_update(*h, row ? row : "", (size_t)sqlite3_column_bytes(st, 0));
+        ptc_db_row r;
+        memset(&r, 0, sizeof r);
+        long id = (long)sqlite3_column_int64(st, 0);
+        r.ext = col(st, 1, &r.ext_len);
+        r.cid_name = col(st, 2, &r.cid_name_len);
+        r.cid_num = col(st, 3, &r.cid_num_len);
+        r.account = col(st, 4, &r.account_len);
+        r.line = sqlite3_column_int(st, 5);
+        int n;
+        r.mac_addr = col(st, 6, &n);
+        r.template_ = col(st, 7, &r.template_len);
+        r.model = col(st, 8, &r.model_len);
+        r.vendor = col(st, 9, &r.vendor_len);
+        r.sip_driver = col(st, 10, &n);
+        *h = ptc_db_row_hash(*h, id, &r);
         ++*rows;
     }
     rc = step == SQLITE_DONE ? 0 : -1;

@@ -143,8 +143,10 @@ static void note_existing(run *R, const char *open_path, int guarded)
  * commit point.  Returns 1 when it exists. */
 static int stat_output(run *R, const ptc_rec *r, const char *open_path, const char *path, struct stat *st)
 {
-    if (lstat(open_path, st) != 0) return 0;
-    if (S_ISLNK(st->st_mode) && stat(open_path, st) != 0) return 1;
+    const char *rel;
+    int dirfd = ptc_dircache_at(&R->dirs_open, open_path, &rel);
+    if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+    if (S_ISLNK(st->st_mode) && fstatat(dirfd, rel, st, 0) != 0) return 1;
     if (!S_ISREG(st->st_mode))
         ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "not-a-file",
                     "output %s exists and is not a regular file: move it away", path);
