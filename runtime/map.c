@@ -44,7 +44,7 @@ uint32_t *ptc_map_get(const ptc_map *m, uint64_t key)
 uint32_t *ptc_map_put(ptc_map *m, uint64_t key, int *inserted)
 {
     if (!key) key = 1;
-    if ((m->n + 1) * 2 > m->cap) grow(m);
+    if ((m->n + 1) * 4 > m->cap * 3) grow(m);   /* at most 3/4 full */
     size_t j = slot_of(key, m->cap);
     while (m->keys[j] && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
     *inserted = !m->keys[j];
