@@ -54,30 +54,34 @@ int ptc_lint_disabled(const ptc_lint *L, const char *code)
     return 0;
 }
 
-void ptc_lint_at(ptc_lint *L, ptc_src *src, size_t off, ptc_severity sev,
-                 const char *code, const char *fmt, ...)
+/* Formats once and reports at a byte offset, or (whole_line) at a line. */
+static void lint_report(ptc_lint *L, ptc_src *src, size_t at, int whole_line, ptc_severity sev,
+                        const char *code, const char *fmt, va_list ap)
 {
     if (ptc_lint_disabled(L, code)) return;
     ptc_buf msg = PTC_BUF_INIT;
+    ptc_buf_vprintf(&msg, fmt, ap);
+    if (whole_line) ptc_diag_line(L->diag, src, (unsigned)at, sev, code, "%s", ptc_buf_cstr(&msg));
+    else ptc_diag_at(L->diag, src, at, sev, code, "%s", ptc_buf_cstr(&msg));
+    ptc_buf_free(&msg);
+}
+
+void ptc_lint_at(ptc_lint *L, ptc_src *src, size_t off, ptc_severity sev,
+                 const char *code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    ptc_buf_vprintf(&msg, fmt, ap);
+    lint_report(L, src, off, 0, sev, code, fmt, ap);
     va_end(ap);
-    ptc_diag_at(L->diag, src, off, sev, code, "%s", ptc_buf_cstr(&msg));
-    ptc_buf_free(&msg);
 }
 
 void ptc_lint_line(ptc_lint *L, ptc_src *src, unsigned line, ptc_severity sev,
                    const char *code, const char *fmt, ...)
 {
-    if (ptc_lint_disabled(L, code)) return;
-    ptc_buf msg = PTC_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    ptc_buf_vprintf(&msg, fmt, ap);
+    lint_report(L, src, line, 1, sev, code, fmt, ap);
     va_end(ap);
-    ptc_diag_line(L->diag, src, line, sev, code, "%s", ptc_buf_cstr(&msg));
-    ptc_buf_free(&msg);
 }
 
 /* ---- classification ------------------------------------------------------- */
