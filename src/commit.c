@@ -146,7 +146,10 @@ static int apply_line(char *line, void *arg)
     /* The temporary file lives beside its target: same directory. */
     rel_tmp = dirlen && strncmp(tmp, final, dirlen) == 0 && !strchr(tmp + dirlen, '/') ? tmp + dirlen : tmp;
     if (rel_tmp == tmp) { dirfd = AT_FDCWD; rel_final = final; }
-    if (renameat(dirfd, rel_tmp, dirfd, rel_final) != 0 && errno != ENOENT) {
+    /* ENOENT: renamed already by the run that was interrupted, if the
+     * final file is there; otherwise something is wrong and is said. */
+    if (renameat(dirfd, rel_tmp, dirfd, rel_final) != 0 &&
+        (errno != ENOENT || faccessat(dirfd, rel_final, F_OK, AT_SYMLINK_NOFOLLOW) != 0)) {
         ptc_diag_plain(r->diag, PTC_ERROR, "io", "cannot rename %s to %s: %s", tmp, final, strerror(errno));
         r->failed = 1;
     }

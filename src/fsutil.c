@@ -211,3 +211,20 @@ void ptc_dircache_free(ptc_dircache *c)
     c->fds = NULL;
     c->n = 0;
 }
+
+void ptc_path_key(const char *path, ptc_buf *out)
+{
+    out->len = 0;
+    if (path[0] == '/') ptc_buf_putc(out, '/');
+    for (const char *s = path; *s; ) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n && !(n == 1 && s[0] == '.')) {
+            if (out->len && out->data[out->len - 1] != '/') ptc_buf_putc(out, '/');
+            ptc_buf_put(out, s, n);
+        }
+        if (!e) break;
+        s = e + 1;
+    }
+    ptc_buf_cstr(out);
+}

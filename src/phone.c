@@ -266,7 +266,12 @@ const char *ptc_phone_output_path(ptc_phone *ph, int ctx, const ptc_phone_env *e
     ptc_buf_puts(&ph->path, ptc_phone_key(ph, file_key, env));
     const char *path = ptc_buf_cstr(&ph->path);
     const char *base = strrchr(path, '/') + 1;
-    if (taint)
+    for (const char *c = path; *c && !*why; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *why = "a control character (a tab?) in the path";
+    if (*why)
+        ;
+    else if (taint)
         *why = "a `/` from phone data would choose the directory";
     else if (has_dotdot(path))
         *why = "a `..` in the path";

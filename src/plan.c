@@ -1,6 +1,7 @@
 /* The plan checks shared by run and lint (include/ptc/plan.h). */
 #include "ptc/plan.h"
 #include "ptc/buf.h"
+#include "ptc/fsutil.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -8,9 +9,11 @@
 
 #define PROV_BIT 0x80000000u    /* outputs: line of a provisioning file */
 
-static uint64_t hash_str(const char *s)
+/* Outputs are told apart by ptc_path_key: a//b and a/b are one file. */
+static uint64_t path_hash(ptc_plan *p, const char *path)
 {
-    return ptc_hash64(s, strlen(s));
+    ptc_path_key(path, &p->key);
+    return ptc_hash64(p->key.data, p->key.len);
 }
 
 void ptc_plan_init(ptc_plan *p, ptc_src *list, ptc_diag *diag)
@@ -26,6 +29,7 @@ void ptc_plan_free(ptc_plan *p)
     ptc_map_free(&p->macs);
     ptc_map_free(&p->accounts);
     ptc_map_free(&p->outputs);
+    ptc_buf_free(&p->key);
     free(p->files);
     p->files = NULL;
     p->nfiles = 0;
@@ -91,7 +95,7 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
         return PTC_PLAN_REFUSED;
     }
     int ins, prov = ctx == PTC_CTX_PHONEPROV;
-    uint32_t *v = ptc_map_put(&p->outputs, hash_str(path), &ins);
+    uint32_t *v = ptc_map_put(&p->outputs, path_hash(p, path), &ins);
     if (ins) {
         if (prov) { *v = PROV_BIT | r->line; return PTC_PLAN_PROV; }
         p->files = ptc_xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
@@ -124,8 +128,8 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
     return PTC_PLAN_INCLUDE_SAME;
 }
 
-long ptc_plan_include_of(const ptc_plan *p, const char *path)
+long ptc_plan_include_of(ptc_plan *p, const char *path)
 {
-    uint32_t *v = ptc_map_get(&p->outputs, hash_str(path));
+    uint32_t *v = ptc_map_get(&p->outputs, path_hash(p, path));
     return v && !(*v & PROV_BIT) ? (long)*v - 1 : -1;
 }

@@ -22,7 +22,8 @@
 
 #define MANY_FILES 64           /* above this, include files are appended by path */
 #define PROV_OPEN_TO_ALL 0x80000000u    /* prov_existing: world-readable */
-#define PROV_SIZE_MASK   0x7FFFFFFFu    /* ... and the size (capped) */
+#define PROV_LINK        0x40000000u    /* ... a symbolic link to the file */
+#define PROV_SIZE_MASK   0x3FFFFFFFu    /* ... and the size (capped) */
 
 typedef struct tmpl {
     char *name;
@@ -139,31 +140,54 @@ static void note_existing(run *R, const char *open_path, int guarded)
 }
 
 /* One lstat per output: whether it exists (so -f is needed), and that it
- * is a file, since a directory there would fail its rename after the
- * commit point.  Returns 1 when it exists. */
+ * is a file (or a link to one), since a directory there would fail its
+ * rename after the commit point. */
+enum { OUT_MISSING, OUT_FILE, OUT_LINK };
 static int stat_output(run *R, const ptc_rec *r, const char *open_path, const char *path, struct stat *st)
 {
     const char *rel;
     int dirfd = ptc_dircache_at(&R->dirs_open, open_path, &rel);
-    if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
-    if (S_ISLNK(st->st_mode) && fstatat(dirfd, rel, st, 0) != 0) return 1;
-    if (!S_ISREG(st->st_mode))
+    if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) != 0) return OUT_MISSING;
+    int link = S_ISLNK(st->st_mode);
+    if (link && fstatat(dirfd, rel, st, 0) != 0) {
+        ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "not-a-file",
+                    "output %s is a symbolic link to a missing file: fix or remove the link", path);
+        return OUT_FILE;
+    }
+    if (!S_ISREG(st->st_mode)) {
         ptc_diag_at(R->diag, R->list, r->tmpl.off, PTC_ERROR, "not-a-file",
                     "output %s exists and is not a regular file: move it away", path);
-    return 1;
+        return OUT_FILE;
+    }
+    return link ? OUT_LINK : OUT_FILE;
+}
+
+/* An output that is a symbolic link is written through it, as the
+ * original's shell redirections did: the file to replace is the target,
+ * and its temporary file goes beside the target. */
+static char *link_target(run *R, const char *open_path)
+{
+    char *t = realpath(open_path, NULL);
+    if (t) note_dir(R, t);
+    return t;
 }
 
 static void plan_prov(run *R, const ptc_rec *r, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
     struct stat st;
-    if (note_dir(R, open_path) && stat_output(R, r, open_path, path, &st)) {
+    int how = note_dir(R, open_path) ? stat_output(R, r, open_path, path, &st) : OUT_MISSING;
+    if (how != OUT_MISSING) {
         int ins;
         /* Its size and mode, so the execute pass can tell most changes
          * without a stat of its own. */
         uint32_t *v = ptc_map_put(&R->prov_existing, hash_str(path), &ins);
         *v = st.st_size < (off_t)PROV_SIZE_MASK ? (uint32_t)st.st_size : PROV_SIZE_MASK;
         if (st.st_mode & 0007) *v |= PROV_OPEN_TO_ALL;
+        if (how == OUT_LINK) {
+            *v |= PROV_LINK;
+            free(link_target(R, open_path));
+        }
         note_existing(R, open_path, 1);
     }
     free(open_path);
@@ -181,17 +205,23 @@ static void plan_include_new(run *R, const ptc_rec *r, const tmpl *t, int ctx, c
     f->hdr_order = t->order;
     f->hdr_context = ptc_xstrdup(hdr);
     struct stat st;
-    f->existed = note_dir(R, f->open) && stat_output(R, r, f->open, path, &st);
+    int how = note_dir(R, f->open) ? stat_output(R, r, f->open, path, &st) : OUT_MISSING;
+    f->existed = how != OUT_MISSING;
+    char *target = how == OUT_LINK ? link_target(R, f->open) : NULL;
+    if (target) { free(f->open); f->open = target; }
     f->fd = f->cmp_fd = -1;
     note_existing(R, f->open, f->existed && !R->o->partial);
 }
 
 /* Two templates sharing a file: as in the original, whose init of the file
  * ran last (the template that appears last) writes its header. */
-static void plan_include_same(run *R, const tmpl *t, int ctx, outfile *f)
+static void plan_include_same(run *R, const tmpl *t, int ctx, outfile *f, const char *path)
 {
-    if (t->order <= f->hdr_order || !is_dialplan(ctx)) return;
+    if (t->order <= f->hdr_order) return;
     f->hdr_order = t->order;
+    free(f->real);                      /* the header names the file its way */
+    f->real = ptc_xstrdup(path);
+    if (!is_dialplan(ctx)) return;
     free(f->hdr_context);
     f->hdr_context = ptc_xstrdup(ptc_phone_dialplan_context(&R->ph, ctx, &R->env));
 }
@@ -208,7 +238,7 @@ static void plan_phone(run *R, const ptc_rec *r)
         switch (ptc_plan_output(&R->plan, r, &R->ph, &R->env, ctx, &path, &file)) {
         case PTC_PLAN_PROV:         plan_prov(R, r, path); break;
         case PTC_PLAN_INCLUDE_NEW:  plan_include_new(R, r, t, ctx, path); break;
-        case PTC_PLAN_INCLUDE_SAME: plan_include_same(R, t, ctx, &R->f[file]); break;
+        case PTC_PLAN_INCLUDE_SAME: plan_include_same(R, t, ctx, &R->f[file], path); break;
         case PTC_PLAN_REFUSED:      break;
         }
     }
@@ -352,11 +382,18 @@ static int write_prov(run *R, const char *path)
 {
     char *open_path = ptc_cfg_path(R->cfg, path);
     int rc = 0;
-    const char *rel;
-    int dirfd = ptc_dircache_at(&R->dirs_open, open_path, &rel);
     /* The plan knows what existed and its size: a first run reads nothing
      * back, a file of another size is changed without a look. */
     uint32_t *known = ptc_map_get(&R->prov_existing, hash_str(path));
+    if (known && (*known & PROV_LINK)) {         /* write through the link */
+        char *target = realpath(open_path, NULL);
+        if (target) {
+            free(open_path);
+            open_path = target;
+        }
+    }
+    const char *rel;
+    int dirfd = ptc_dircache_at(&R->dirs_open, open_path, &rel);
     int how = !known ? MISSING
             : (*known & PROV_SIZE_MASK) != R->content.len ? DIFFERS
             : compare_file(R, dirfd, rel, R->content.data, R->content.len);

@@ -84,7 +84,7 @@ static int segment_check(const char *seg, size_t n, int first, const char **why)
     static const char *const hidden_suffix[][2] = {
         {".ptcb", "bytecode cache file"},
         {".sqlite3", "database"}, {".sqlite", "database"}, {".db", "database"},
-        {"-journal", "database"}, {"-wal", "database"},
+        {"-journal", "database"}, {"-wal", "database"}, {"-shm", "database"},
         {"~", "backup file"}, {".bak", "backup file"}, {".orig", "backup file"},
         {".swp", "backup file"}, {".tmp", "temporary file"},
     };

@@ -45,6 +45,12 @@ typedef struct ptc_dircache {
 int  ptc_dircache_at(ptc_dircache *c, const char *path, const char **rel);
 void ptc_dircache_free(ptc_dircache *c);
 
+/* The spelling of path that identifies the file: repeated slashes and
+ * `.` components dropped (a/./b, a//b and a/b are one file).  Used as the
+ * key of the run's output checks; the text written into files keeps the
+ * template's own spelling. */
+void ptc_path_key(const char *path, ptc_buf *out);
+
 /* fsync on a directory, so a rename inside it is durable. */
 int ptc_fsync_dir(const char *dir);
 

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include "ptc/diag.h"
+#include "ptc/buf.h"
 #include "ptc/map.h"
 #include "ptc/phone.h"
 #include "ptc/rec.h"
@@ -33,6 +34,7 @@ typedef struct ptc_plan {
     ptc_plan_file *files;
     size_t nfiles;
     unsigned missing;           /* phones without a password */
+    ptc_buf key;                /* scratch: an output path's identity */
 } ptc_plan;
 
 typedef enum {
@@ -64,6 +66,6 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
                               const char **path, size_t *file);
 
 /* The include file planned for path, or -1. */
-long ptc_plan_include_of(const ptc_plan *p, const char *path);
+long ptc_plan_include_of(ptc_plan *p, const char *path);
 
 #endif
