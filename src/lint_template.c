@@ -110,8 +110,28 @@ static int word_is(const ptc_buf *b, const char *w, int case_sensitive)
     return case_sensitive ? memcmp(b->data, w, n) == 0 : strncasecmp(b->data, w, n) == 0;
 }
 
+/* A tab (or another control character) stays in a value, which ends only
+ * at a space: usually a comment typed after it.  In a path or file name
+ * `ptc run` refuses it (unsafe-path), elsewhere it goes into the files. */
+static void check_value_control(ptc_lint *L, ptc_ir *ir, int key, const gval *v)
+{
+    for (size_t i = 0; i < v->lit.len; i++) {
+        unsigned char c = (unsigned char)v->lit.data[i];
+        if (c >= 0x20 && c != 0x7f) continue;
+        const char *name = ptc_key_names[key];
+        size_t n = strlen(name);
+        int path = (n > 5 && !strcmp(name + n - 5, "_path")) || (n > 5 && !strcmp(name + n - 5, "_file"));
+        ptc_lint_at(L, ir->src, v->off + (uint32_t)i, path ? PTC_ERROR : PTC_WARNING, "value-control",
+                    "%s: a %s in the value stays in it (a value ends only at a space)%s",
+                    name, c == '\t' ? "tab" : "control character",
+                    path ? "; ptc run refuses such a path" : "");
+        return;
+    }
+}
+
 static void check_value(ptc_lint *L, ptc_ir *ir, int key, const gval *v)
 {
+    check_value_control(L, ir, key, v);
     int cs;
     const char *const *words = key_words(key, &cs);
     if (!words || v->has_var || v->lit.len == 0) return;
