@@ -7,13 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROV_BIT 0x80000000u    /* outputs: line of a provisioning file */
+#define PROV_BIT 0x80000000u    /* an output: line of a provisioning file */
+
+/* One map holds all three kinds of name; a tag keeps them apart. */
+#define TAG_MAC     0x6d61630000000000ULL
+#define TAG_ACCOUNT 0x6163630000000000ULL
+#define TAG_OUTPUT  0x6f75740000000000ULL
 
 /* Outputs are told apart by ptc_path_key: a//b and a/b are one file. */
 static uint64_t path_hash(ptc_plan *p, const char *path)
 {
     ptc_path_key(path, &p->key);
-    return ptc_hash64(p->key.data, p->key.len);
+    return ptc_hash64(p->key.data, p->key.len) ^ TAG_OUTPUT;
 }
 
 void ptc_plan_init(ptc_plan *p, ptc_src *list, ptc_diag *diag)
@@ -26,9 +31,7 @@ void ptc_plan_init(ptc_plan *p, ptc_src *list, ptc_diag *diag)
 void ptc_plan_free(ptc_plan *p)
 {
     if (!p) return;
-    ptc_map_free(&p->macs);
-    ptc_map_free(&p->accounts);
-    ptc_map_free(&p->outputs);
+    ptc_map_free(&p->seen);
     ptc_buf_free(&p->key);
     free(p->files);
     p->files = NULL;
@@ -52,7 +55,7 @@ int ptc_plan_mac(ptc_plan *p, const ptc_rec *r)
     char mac[13];
     for (int i = 0; i < 13; i++) mac[i] = (char)tolower((unsigned char)r->mac[i]);
     int ins;
-    uint32_t *v = ptc_map_put(&p->macs, ptc_hash64(mac, 12), &ins);
+    uint32_t *v = ptc_map_put(&p->seen, ptc_hash64(mac, 12) ^ TAG_MAC, &ins);
     if (ins) { *v = r->line; return 0; }
     ptc_diag_at(p->diag, p->list, r->macf.off, PTC_ERROR, "duplicate-mac",
                 "MAC address %s is also on line %u", r->mac_addr, *v);
@@ -67,7 +70,7 @@ void ptc_plan_account(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph)
     const char *a = ph->rec.v[PTC_SLOT_ACCOUNT1];
     int n = (int)ph->rec.n[PTC_SLOT_ACCOUNT1];
     int ins;
-    uint32_t *v = ptc_map_put(&p->accounts, ptc_hash64(a, (size_t)n), &ins);
+    uint32_t *v = ptc_map_put(&p->seen, ptc_hash64(a, (size_t)n) ^ TAG_ACCOUNT, &ins);
     if (ins) { *v = r->line; return; }
     uint32_t at = r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off;
     ptc_diag_at(p->diag, p->list, at, PTC_ERROR, "duplicate-account",
@@ -95,7 +98,7 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
         return PTC_PLAN_REFUSED;
     }
     int ins, prov = ctx == PTC_CTX_PHONEPROV;
-    uint32_t *v = ptc_map_put(&p->outputs, path_hash(p, path), &ins);
+    uint32_t *v = ptc_map_put(&p->seen, path_hash(p, path), &ins);
     if (ins) {
         if (prov) { *v = PROV_BIT | r->line; return PTC_PLAN_PROV; }
         p->files = ptc_xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
@@ -130,6 +133,6 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
 
 long ptc_plan_include_of(ptc_plan *p, const char *path)
 {
-    uint32_t *v = ptc_map_get(&p->outputs, path_hash(p, path));
+    uint32_t *v = ptc_map_get(&p->seen, path_hash(p, path));
     return v && !(*v & PROV_BIT) ? (long)*v - 1 : -1;
 }

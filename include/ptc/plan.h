@@ -7,7 +7,8 @@
  *   also an include file, an include file takes one kind of context), and
  *   no output path chosen by phone data.
  *
- * Names are kept as 64-bit hashes, so a plan of 100,000 phones stays small.
+ * Names are kept as 64-bit hashes in one map, so a plan of 100,000 phones
+ * stays small.
  * Ownership: ptc_plan_free (NULL accepted) releases the maps and files; the
  * list source and the reporter are borrowed.
  */
@@ -30,7 +31,8 @@ typedef struct ptc_plan {
     ptc_src *list;
     ptc_diag *diag;
     int notes;                  /* add a note at the line seen first (lint) */
-    ptc_map macs, accounts, outputs;
+    ptc_map seen;               /* MACs, accounts and output files, one map:
+                                 * each kind's hashes are tagged apart */
     ptc_plan_file *files;
     size_t nfiles;
     unsigned missing;           /* phones without a password */
