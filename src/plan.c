@@ -17,6 +17,11 @@
 /* Outputs are told apart by ptc_path_key: a//b and a/b are one file. */
 static uint64_t path_hash(ptc_plan *p, const char *path)
 {
+    /* Most paths are already in their key's form: hash them as they are. */
+    size_t n = strlen(path);
+    int plain = !strstr(path, "//") && !strstr(path, "/./") && strncmp(path, "./", 2) != 0 &&
+                !(n >= 2 && path[n - 2] == '/' && path[n - 1] == '.') && !(n && path[n - 1] == '/');
+    if (plain) return ptc_hash64(path, n) ^ TAG_OUTPUT;
     ptc_path_key(path, &p->key);
     return ptc_hash64(p->key.data, p->key.len) ^ TAG_OUTPUT;
 }
