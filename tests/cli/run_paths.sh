@@ -57,4 +57,14 @@ check "links: its target got the new content" grep -qx 'secret=two' "$r/elsewher
 check "links: the provisioning file is still a link" test -L "$r/mnt/kd/phoneprov/v/201.cfg"
 expect_eq "links: its target got the new content" "$(cat "$r/elsewhere/201.cfg")" "pw=two"
 expect_eq "links: no temporary file left" "$(find "$r" -name '.*.ptc-*' | wc -l)" 0
+
+# -- a commit record naming a temporary file that is gone while its target
+#    is missing too: said, not taken for "renamed already"
+r=$(mkroot gone)
+tmpl "$r" '[general]\n[phoneprov]\nx\n' g
+printf 'g 00:0b:82:11:22:31 201 pw\n' >"$T_WORK/gone.conf"
+printf 'R\t%s\t%s\nS\t0\nEND\n' "$r/mnt/kd/.x.cfg.ptc-AAAAAA" "$r/mnt/kd/x.cfg" >"$r/mnt/kd/.ptc-commit"
+err=$(ptc_run "$r" -q "$T_WORK/gone.conf" 2>&1); rc=$?
+expect_eq "lost rename: exit 1" "$rc" 1
+check "lost rename: reported" grep -qF "cannot rename $r/mnt/kd/.x.cfg.ptc-AAAAAA to $r/mnt/kd/x.cfg: No such file or directory" <<<"$err"
 finish
