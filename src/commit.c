@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 static char *join(const char *dir, const char *name)
@@ -302,4 +303,40 @@ int ptc_commit_run(ptc_commit *c, ptc_diag *diag)
     /* Past the commit point: a failure from here is finished by the next
      * run's recovery, so the manifest stays when one happens. */
     return apply(c, diag);
+}
+
+/* ---- for the other commands: a run interrupted after its commit point ----- */
+
+int ptc_commit_pending(const char *db_path)
+{
+    char *dir = ptc_dirname(db_path);
+    char *manifest = join(dir, ".ptc-commit");
+    int pending = ptc_exists(manifest) && is_complete(manifest);
+    free(manifest);
+    free(dir);
+    return pending;
+}
+
+int ptc_commit_finish(const char *db_path, ptc_diag *diag)
+{
+    if (!ptc_commit_pending(db_path)) return 0;
+    /* The run lock (cmd_run.c): a run that holds it is alive and finishes
+     * its own renames; only a dead run's record is ours to finish. */
+    int fd = open(db_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        ptc_diag_plain(diag, PTC_ERROR, "recover", "cannot finish the interrupted run: %s: %s",
+                       db_path, strerror(errno));
+        return -1;
+    }
+    int rc = 1;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        char *dir = ptc_dirname(db_path);
+        ptc_commit c;
+        ptc_commit_init(&c, dir, db_path);
+        rc = ptc_commit_pending(db_path) ? (ptc_commit_recover(&c, diag) == 0 ? 0 : -1) : 0;
+        ptc_commit_free(&c);
+        free(dir);
+    }
+    close(fd);
+    return rc;
 }

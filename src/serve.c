@@ -11,6 +11,7 @@
 #include "ptc/cache.h"
 #include "ptc/cfg.h"
 #include "ptc/cmd.h"
+#include "ptc/commit.h"
 #include "ptc/fsutil.h"
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -180,6 +182,8 @@ const char *ptc_serve_content_type(const char *name)
 typedef struct snap {
     ptc_cfg cfg;
     ptc_serve_allow *allow;
+    char *allow_spec;           /* the text it was parsed from (NULL: unset) */
+    int rc_read;                /* rc.conf was there to read */
     uint64_t *macs;             /* sorted, the phone table's MACs */
     size_t nmacs;
     int basefd;
@@ -198,6 +202,8 @@ typedef struct listener {
 
 struct ptc_serve {
     char *root, *rc_file, *allow_cli, *phone_db_opt, *tls_prio;
+    char **server_names;        /* --server-name: the Host values served */
+    size_t nserver_names;
     int mac_check;
     unsigned threads, max_conns, max_per_ip, timeout, flush_ms;
     ptc_buf cert, key;
@@ -208,6 +214,12 @@ struct ptc_serve {
     snap *cur;
     ptc_serve_log *log;
     ptc_serve_audit *audit;
+    ptc_serve_guard *guard;
+    _Atomic int commit_pending;     /* a run's renames are unfinished: 503 */
+    ptc_serve_guard_stats stats_written;    /* what reached the audit */
+    uint64_t log_dropped_written;
+    time_t summary_at;              /* last counters line in the log */
+    ptc_serve_guard_stats stats_summarised;
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cv;
     pthread_t bg;
@@ -221,6 +233,7 @@ static void snap_free(snap *sn)
     if (!sn) return;
     ptc_cfg_free(&sn->cfg);
     ptc_serve_allow_free(sn->allow);
+    free(sn->allow_spec);
     free(sn->macs);
     if (sn->basefd >= 0) close(sn->basefd);
     free(sn->base_real);
@@ -316,7 +329,34 @@ static int path_phone_mac(const snap *sn, const char *path, char mac[13])
     return 0;
 }
 
-static snap *snap_build(ptc_serve *s, char *why, size_t whylen)
+static void say(const char *sev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int is_blank(const char *spec)
+{
+    return spec[strspn(spec, " \t,")] == '\0';
+}
+
+/* The allowlist of a new snapshot.  It fails closed: once PHONEPROV_ALLOW
+ * has closed the server, a reload that finds it gone or blank keeps the
+ * previous list (only an explicit setting, such as `*`, opens it). */
+static int pick_allow(const ptc_serve *s, snap *sn, const snap *prev, char *why, size_t whylen)
+{
+    const char *spec = s->allow_cli;
+    if (!spec) {
+        spec = ptc_cfg_get(&sn->cfg, "PHONEPROV_ALLOW");
+        if (prev && prev->allow_spec && !ptc_serve_allow_is_open(prev->allow) && (!spec || is_blank(spec))) {
+            say("error", "reload: PHONEPROV_ALLOW is %s in %s: keeping the previous allowlist",
+                spec ? "blank" : "gone", sn->cfg.rc_path);
+            spec = prev->allow_spec;
+        }
+    }
+    sn->allow = ptc_serve_allow_parse(spec, why, whylen);
+    if (!sn->allow) return -1;
+    sn->allow_spec = spec ? ptc_xstrdup(spec) : NULL;
+    return 0;
+}
+
+static snap *snap_build(ptc_serve *s, const snap *prev, char *why, size_t whylen)
 {
     snap *sn = ptc_xcalloc(1, sizeof *sn);
     sn->basefd = -1;
@@ -327,6 +367,13 @@ static snap *snap_build(ptc_serve *s, char *why, size_t whylen)
     ptc_diag_init(&quiet, devnull ? devnull : stderr);
     if (ptc_cfg_load(&sn->cfg, s->root, s->rc_file, &quiet) != 0) {
         snprintf(why, whylen, "cannot read %s: %s", s->rc_file ? s->rc_file : "rc.conf", strerror(errno));
+        goto fail;
+    }
+    char *rc_open = s->rc_file ? ptc_xstrdup(s->rc_file) : ptc_cfg_path(&sn->cfg, "/etc/rc.conf");
+    sn->rc_read = ptc_exists(rc_open);
+    free(rc_open);
+    if (prev && prev->rc_read && !sn->rc_read) {
+        snprintf(why, whylen, "cannot read %s: it is gone", sn->cfg.rc_path);
         goto fail;
     }
     base = ptc_cfg_path(&sn->cfg, ptc_cfg_base_dir(&sn->cfg));
@@ -341,9 +388,7 @@ static snap *snap_build(ptc_serve *s, char *why, size_t whylen)
         snprintf(why, whylen, "base directory %s: %s", sn->base_real, strerror(errno));
         goto fail;
     }
-    const char *spec = s->allow_cli ? s->allow_cli : ptc_cfg_get(&sn->cfg, "PHONEPROV_ALLOW");
-    sn->allow = ptc_serve_allow_parse(spec, why, whylen);
-    if (!sn->allow) goto fail;
+    if (pick_allow(s, sn, prev, why, whylen) != 0) goto fail;
     sn->phone_db = s->phone_db_opt ? ptc_xstrdup(s->phone_db_opt) : ptc_cfg_path(&sn->cfg, DEFAULT_PHONE_DB);
     if (load_macs(sn, why, whylen) != 0) goto fail;
     /* The bytecode cache is never under the base by default, but a user may
@@ -368,7 +413,8 @@ fail:
 
 /* ---- errors and warnings -------------------------------------------------- */
 
-static void say(const char *sev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* To stderr, which may be a pipe nobody drains: wait for room a moment,
+ * then drop the line rather than hang the thread that says it. */
 static void say(const char *sev, const char *fmt, ...)
 {
     char when[32];
@@ -383,8 +429,13 @@ static void say(const char *sev, const char *fmt, ...)
     ptc_buf_vprintf(&b, fmt, ap);
     va_end(ap);
     ptc_buf_putc(&b, '\n');
-    /* One write, so lines from threads do not interleave. */
-    if (write(2, b.data, b.len) < 0) { /* nowhere left to report it */ }
+    /* One write of at most PIPE_BUF bytes, so lines from threads do not
+     * interleave, and a write poll() found room for does not block. */
+    struct pollfd pfd = {2, POLLOUT, 0};
+    size_t n = b.len < PIPE_BUF ? b.len : PIPE_BUF;
+    if (poll(&pfd, 1, 100) == 1 && !(pfd.revents & (POLLERR | POLLNVAL)) && write(2, b.data, n) < 0) {
+        /* nowhere left to report it */
+    }
     ptc_buf_free(&b);
 }
 
@@ -462,12 +513,24 @@ static enum MHD_Result respond(req *r, int status, struct MHD_Response *resp, ui
     return ret;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Every 404 spends the client's miss budget: a sweep of MAC addresses is a
+ * run of misses. */
 static enum MHD_Result respond_error(req *r, int status, const char *why)
 {
     static const char *const bodies[][2] = {
         {"400", "400 Bad Request\n"}, {"403", "403 Forbidden\n"}, {"404", "404 Not Found\n"},
-        {"405", "405 Method Not Allowed\n"}, {"500", "500 Internal Server Error\n"},
+        {"405", "405 Method Not Allowed\n"}, {"421", "421 Misdirected Request\n"},
+        {"429", "429 Too Many Requests\n"}, {"500", "500 Internal Server Error\n"},
+        {"503", "503 Service Unavailable\n"},
     };
+    if (status == 404) ptc_serve_guard_miss(r->s->guard, r->sa, now_ms());
     const char *body = "error\n";
     char code[8];
     snprintf(code, sizeof code, "%d", status);
@@ -479,6 +542,8 @@ static enum MHD_Result respond_error(req *r, int status, const char *why)
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
     if (status == 405) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (status == 429) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "10");
+    if (status == 503) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "2");
     return respond(r, status, resp, strcmp(r->method, "HEAD") == 0 ? 0 : len);
 }
 
@@ -563,6 +628,28 @@ static int etag_matches(const char *inm, const char *etag)
     return strstr(inm, etag) != NULL;
 }
 
+/* Queues the fetch under the path of the file served, spelt one way (a
+ * symlink's target, no repeated '/'), so `a//b` and `a///b` are one row. */
+static void record_fetch(req *r, const char *served, int status, uint64_t bytes, int64_t mtime_ns)
+{
+    char path[PATH_MAX];
+    size_t n = 0;
+    for (const char *p = served; *p && n + 1 < sizeof path; p++)
+        if (!(*p == '/' && (n == 0 || path[n - 1] == '/'))) path[n++] = *p;
+    path[n] = '\0';
+    ptc_serve_fetch f;
+    memcpy(f.mac, r->mac, 13);
+    f.path = path;
+    f.time = (int64_t)time(NULL);
+    f.addr = r->addr;
+    f.method = r->method;
+    f.user_agent = r->ua;
+    f.status = status;
+    f.bytes = bytes;
+    f.file_mtime_ns = mtime_ns;
+    ptc_serve_audit_record(r->s->audit, &f);
+}
+
 static enum MHD_Result serve_file(req *r, const snap *sn)
 {
     const char *rel = NULL, *why = NULL;
@@ -600,11 +687,11 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
             if (r->s->mac_check == PTC_SERVE_MAC_WARN) {
                 r->note = " warning=\"User-Agent names another phone\"";
             } else {
-                ret = respond_error(r, 403, "User-Agent names another phone");
+                ret = respond_error(r, 404, "User-Agent names another phone");
                 goto done;
             }
         } else if (!has_u && r->s->mac_check == PTC_SERVE_MAC_STRICT) {
-            ret = respond_error(r, 403, "no MAC in User-Agent (--mac-check=strict)");
+            ret = respond_error(r, 404, "no MAC in User-Agent (--mac-check=strict)");
             goto done;
         }
     }
@@ -655,23 +742,64 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
 
     /* A HEAD delivers nothing: only a GET counts as the phone having the file. */
     if (r->s->audit && r->mac[0] && strcmp(r->method, "GET") == 0 &&
-        (has_f || known_mac(sn, ptc_serve_mac_value(r->mac)))) {
-        ptc_serve_fetch f;
-        memcpy(f.mac, r->mac, 13);
-        f.path = rel;
-        f.time = (int64_t)time(NULL);
-        f.addr = r->addr;
-        f.method = r->method;
-        f.user_agent = r->ua;
-        f.status = status;
-        f.bytes = bytes;
-        f.file_mtime_ns = mtime_ns;
-        ptc_serve_audit_record(r->s->audit, &f);
-    }
+        (has_f || known_mac(sn, ptc_serve_mac_value(r->mac))))
+        record_fetch(r, target ? target : rel, status, bytes, mtime_ns);
 done:
     if (fd >= 0) close(fd);
     free(target);
     return ret;
+}
+
+/* The Host check: HTTP/1.1 requires the header (400 without it), and with
+ * --server-name only those names are served (421), so a page on an allowed
+ * subnet cannot reach us under a name of its own (DNS rebinding). */
+static int host_refusal(const req *r, const char *version, const char **why)
+{
+    const char *host = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!host) {
+        if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0) return 0;
+        *why = "HTTP/1.1 request without Host";
+        return 400;
+    }
+    if (!r->s->nserver_names) return 0;
+    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+    for (size_t i = 0; i < r->s->nserver_names; i++)
+        if (strlen(r->s->server_names[i]) == n && strncasecmp(host, r->s->server_names[i], n) == 0) return 0;
+    *why = "Host is not one of --server-name";
+    return 421;
+}
+
+/* The first call: only the headers are in.  A client refused is answered now
+ * (MHD then closes the connection, which suits it); anybody else waits for
+ * the end of the request, since a response queued before the body is read
+ * costs the connection its keep-alive.  *con_cls counts the body bytes we
+ * dropped, plus one so that it is never NULL. */
+static enum MHD_Result first_call(req *r, void **con_cls, const char *version)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci) ptc_serve_guard_head(r->s->guard, ci->socket_context);
+    const char *why = NULL;
+    int status = 0;
+    /* The accept policy refused addresses off the list; this catches the
+     * connections accepted before a reload closed the list. */
+    pthread_rwlock_rdlock(&r->s->lock);
+    if (!r->sa || !ptc_serve_allow_match(r->s->cur->allow, r->sa)) {
+        status = 403;
+        why = "address not in the allowlist";
+    }
+    pthread_rwlock_unlock(&r->s->lock);
+    if (!status && ptc_serve_guard_throttled(r->s->guard, r->sa, now_ms())) {
+        status = 429;
+        why = "too many misses from this address";
+    }
+    if (!status) status = host_refusal(r, version, &why);
+    if (!status && r->s->commit_pending) {
+        status = 503;
+        why = "a run's commit is unfinished";
+    }
+    if (status) return respond_error(r, status, why);
+    *con_cls = (void *)(uintptr_t)1;
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -691,22 +819,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r.sa) ptc_serve_addr_text(r.sa, r.addr, sizeof r.addr);
     else snprintf(r.addr, sizeof r.addr, "?");
 
-    if (*con_cls == NULL) {
-        /* First call: only the headers are in.  A client not allowed is
-         * answered now (MHD then closes the connection, which suits it);
-         * anybody else waits for the end of the request, since a response
-         * queued before the body is read costs the connection its
-         * keep-alive.  *con_cls counts the body bytes we dropped, plus one
-         * so that it is never NULL. */
-        enum MHD_Result ret = MHD_YES;
-        pthread_rwlock_rdlock(&r.s->lock);
-        if (!r.sa || !ptc_serve_allow_match(r.s->cur->allow, r.sa))
-            ret = respond_error(&r, 403, "address not in the allowlist");
-        else
-            *con_cls = (void *)(uintptr_t)1;
-        pthread_rwlock_unlock(&r.s->lock);
-        return ret;
-    }
+    if (*con_cls == NULL) return first_call(&r, con_cls, version);
     if (*upload_data_size) {
         /* Phones PUT their logs and contact lists here: we read and drop
          * the body (up to a limit), so the phone sees a clean 405 rather
@@ -827,13 +940,60 @@ static int listener_is_loopback(const listener *l)
     return ptc_serve_addr_is_loopback((struct sockaddr *)&ss);
 }
 
+/* The accept policy: an address off the allowlist, or out of its miss
+ * budget, is closed before libmicrohttpd allocates anything for it; it holds
+ * no slot and costs a counter. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+    ptc_serve *s = cls;
+    (void)len;
+    pthread_rwlock_rdlock(&s->lock);
+    int ok = ptc_serve_allow_match(s->cur->allow, sa);
+    pthread_rwlock_unlock(&s->lock);
+    if (!ok) {
+        ptc_serve_guard_count_denied(s->guard);
+        return MHD_NO;
+    }
+    return ptc_serve_guard_throttled(s->guard, sa, now_ms()) ? MHD_NO : MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    ptc_serve *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? ptc_serve_guard_open(s->guard, ci->connect_fd, now_ms()) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        ptc_serve_guard_close(s->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ptc_serve *s = cls;
+    (void)con_cls;
+    (void)toe;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci) ptc_serve_guard_done(s->guard, ci->socket_context, now_ms());
+}
+
 static int start_daemon(ptc_serve *s, listener *l, char *why, size_t whylen)
 {
     /* TURBO: optimistic reads and no shutdown() before close; worth about
-     * 1.5x in requests per second (bench/serve.sh), and nothing we answer
-     * depends on a graceful half-close. */
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+     * 1.5x in requests per second on plain HTTP (bench/serve.sh).  Not with
+     * TLS: libmicrohttpd 0.9.75 then puts a new connection on its "ready"
+     * list instead of into the epoll set, and the handshake reads the socket
+     * through GnuTLS, which never clears the connection's read-ready flag on
+     * EAGAIN.  A client that sends no ClientHello so keeps a thread spinning
+     * on it, is never added to epoll (its FIN is never seen: CLOSE-WAIT) and
+     * holds its slot for good.  Our head deadline (serve_guard.c) closes a
+     * handshake that does not finish in time either way. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (l->tls) flags |= MHD_USE_TLS;
+    else flags |= MHD_USE_TURBO;
     struct MHD_OptionItem ops[16];
     size_t n = 0;
 #define OPT(o, v, p) (ops[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
@@ -851,9 +1011,11 @@ static int start_daemon(ptc_serve *s, listener *l, char *why, size_t whylen)
 #undef OPT
     /* The logger goes first so that start-up errors reach it; function
      * pointers go as varargs (an OptionItem holds only data pointers). */
-    l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+    l->d = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, (void *)s,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, (void *)s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)s,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)s,
                             MHD_OPTION_ARRAY, ops,
                             MHD_OPTION_END);
     if (!l->d) {
@@ -882,7 +1044,7 @@ static void flush_audit(ptc_serve *s)
 static int do_reload(ptc_serve *s, int reopen_log, const char *what)
 {
     char why[768];
-    snap *sn = snap_build(s, why, sizeof why);
+    snap *sn = snap_build(s, s->cur, why, sizeof why);
     if (!sn) {
         say("error", "%s failed, keeping the old configuration: %s", what, why);
         return -1;
@@ -903,6 +1065,74 @@ static int do_reload(ptc_serve *s, int reopen_log, const char *what)
     return 0;
 }
 
+/* A run stopped after its commit point leaves the tree half old, half new:
+ * finish it (unless a live run holds the lock and is finishing it), and
+ * answer 503 until it is done rather than serve the mix.  diag: at start,
+ * NULL from the background thread (which logs). */
+static void check_commit(ptc_serve *s, ptc_diag *diag)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    char *db = ptc_xstrdup(s->cur->phone_db);
+    pthread_rwlock_unlock(&s->lock);
+    if (!ptc_commit_pending(db)) {
+        s->commit_pending = 0;
+        free(db);
+        return;
+    }
+    s->commit_pending = 1;
+    FILE *devnull = diag ? NULL : fopen("/dev/null", "w");
+    ptc_diag quiet;
+    ptc_diag_init(&quiet, devnull ? devnull : stderr);
+    int rc = ptc_commit_finish(db, diag ? diag : &quiet);
+    if (devnull) fclose(devnull);
+    if (rc == 0) {
+        say("note", "finished a run interrupted after its commit point (%s)", db);
+        s->commit_pending = 0;
+        do_reload(s, 0, "after finishing the interrupted run: reload");
+    } else if (rc < 0 && !diag) {
+        say("error", "a run was interrupted after its commit point and cannot be finished here "
+            "(run `ptc run` again): answering 503 until it is");
+    }
+    free(db);
+}
+
+/* Hands the guard's and the log's new counts to the audit table. */
+static void count_stats(ptc_serve *s)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;    /* tests flush too */
+    pthread_mutex_lock(&mu);
+    ptc_serve_guard_stats g;
+    ptc_serve_guard_stats_get(s->guard, &g);
+    uint64_t dropped = ptc_serve_log_dropped(s->log);
+    ptc_serve_audit_count(s->audit, PTC_SERVE_STAT_DENIED, g.denied - s->stats_written.denied);
+    ptc_serve_audit_count(s->audit, PTC_SERVE_STAT_HEAD_TIMEOUTS, g.head_timeouts - s->stats_written.head_timeouts);
+    ptc_serve_audit_count(s->audit, PTC_SERVE_STAT_MISSES, g.misses - s->stats_written.misses);
+    ptc_serve_audit_count(s->audit, PTC_SERVE_STAT_THROTTLED, g.throttled - s->stats_written.throttled);
+    ptc_serve_audit_count(s->audit, PTC_SERVE_STAT_LOG_DROPPED, dropped - s->log_dropped_written);
+    s->stats_written = g;
+    s->log_dropped_written = dropped;
+    pthread_mutex_unlock(&mu);
+}
+
+/* A line a minute, when something was refused, so an attack shows in the
+ * log without a line per refused connection. */
+static void summarise(ptc_serve *s)
+{
+    time_t now = time(NULL);
+    if (now - s->summary_at < 60) return;
+    ptc_serve_guard_stats g;
+    ptc_serve_guard_stats_get(s->guard, &g);
+    const ptc_serve_guard_stats *o = &s->stats_summarised;
+    if (g.denied != o->denied || g.head_timeouts != o->head_timeouts || g.throttled != o->throttled)
+        say("warning", "last minute: %llu connection%s off the allowlist refused, %llu closed for a late "
+            "request head, %llu refused for spending the miss budget (%llu misses)",
+            (unsigned long long)(g.denied - o->denied), g.denied - o->denied == 1 ? "" : "s",
+            (unsigned long long)(g.head_timeouts - o->head_timeouts),
+            (unsigned long long)(g.throttled - o->throttled), (unsigned long long)(g.misses - o->misses));
+    s->stats_summarised = g;
+    s->summary_at = now;
+}
+
 static void *bg_main(void *arg)
 {
     ptc_serve *s = arg;
@@ -916,8 +1146,11 @@ static void *bg_main(void *arg)
         pthread_cond_timedwait(&s->bg_cv, &s->bg_mu, &until);
         if (s->stopping) break;
         pthread_mutex_unlock(&s->bg_mu);
-        ptc_serve_log_flush(s->log);
+        ptc_serve_guard_sweep(s->guard, now_ms());
+        check_commit(s, NULL);
+        count_stats(s);
         flush_audit(s);
+        summarise(s);
         pthread_rwlock_rdlock(&s->lock);
         struct timespec was = s->cur->phone_db_mtime;
         struct timespec now = db_mtime(s->cur->phone_db);
@@ -971,9 +1204,19 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
     s->max_per_ip = o->max_per_ip ? o->max_per_ip : 64;
     s->timeout = o->timeout ? o->timeout : 15;
     s->flush_ms = o->flush_ms ? o->flush_ms : 1000;
+    unsigned budget = o->miss_budget == PTC_SERVE_MISS_OFF ? 0 : o->miss_budget ? o->miss_budget : 30;
+    s->guard = ptc_serve_guard_new(s->timeout * 1000, budget, 60);
+    s->server_names = ptc_xcalloc(o->nserver_names + 1, sizeof *s->server_names);
+    for (size_t i = 0; i < o->nserver_names; i++) s->server_names[i] = ptc_xstrdup(o->server_names[i]);
+    s->nserver_names = o->nserver_names;
+    if (s->allow_cli && is_blank(s->allow_cli)) {
+        snprintf(why, sizeof why, "--allow is empty: name the addresses allowed (or '*' for every address)");
+        goto fail;
+    }
 
-    s->cur = snap_build(s, why, sizeof why);
+    s->cur = snap_build(s, NULL, why, sizeof why);
     if (!s->cur) goto fail;
+    check_commit(s, diag);
     s->log = ptc_serve_log_open(o->access_log);
     if (!s->log) {
         snprintf(why, sizeof why, "cannot open access log %s: %s", o->access_log, strerror(errno));
@@ -1043,8 +1286,14 @@ int ptc_serve_reload(ptc_serve *s)
     return do_reload(s, 1, "reload");
 }
 
+void ptc_serve_stats(ptc_serve *s, ptc_serve_guard_stats *out)
+{
+    ptc_serve_guard_stats_get(s->guard, out);
+}
+
 void ptc_serve_flush(ptc_serve *s)
 {
+    count_stats(s);
     ptc_serve_log_flush(s->log);
     flush_audit(s);
 }
@@ -1065,8 +1314,12 @@ void ptc_serve_stop(ptc_serve *s)
         pthread_mutex_unlock(&s->bg_mu);
         pthread_join(s->bg, NULL);
     }
+    if (s->audit) count_stats(s);
     ptc_serve_audit_close(s->audit);
     ptc_serve_log_close(s->log);
+    ptc_serve_guard_free(s->guard);
+    for (size_t i = 0; i < s->nserver_names; i++) free(s->server_names[i]);
+    free(s->server_names);
     snap_free(s->cur);
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->bg_mu);
@@ -1108,7 +1361,12 @@ static void serve_usage(FILE *f)
           "  --threads N             worker threads per listener (default: CPUs, at least 2)\n"
           "  --max-conns N           connections per listener (default 1000)\n"
           "  --max-per-ip N          connections per client address (default 64)\n"
-          "  --timeout SEC           idle connection timeout (default 15)\n"
+          "  --timeout SEC           idle timeout, and the time a client has to send a\n"
+          "                          whole request head, TLS handshake included (default 15)\n"
+          "  --miss-budget N|off     404s an address may get per minute before it is\n"
+          "                          refused (429) until its budget refills (default 30)\n"
+          "  --server-name NAME      serve only requests for this Host (repeatable;\n"
+          "                          others get 421): a guard against DNS rebinding\n"
           "  --help                  this text\n"
           "\n"
           "Signals: SIGHUP reloads rc.conf, the allowlist and the phone table and reopens\n"
@@ -1128,7 +1386,7 @@ static int parse_uint(const char *s, unsigned *out)
 int ptc_cmd_serve(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_TLS_LISTEN, O_CERT, O_KEY, O_PRIO, O_ROOT, O_RC, O_ALLOW, O_MAC,
-           O_ACCESS, O_AUDIT, O_DB, O_THREADS, O_MAXC, O_MAXIP, O_TIMEOUT, O_HELP };
+           O_ACCESS, O_AUDIT, O_DB, O_THREADS, O_MAXC, O_MAXIP, O_TIMEOUT, O_MISS, O_NAME, O_HELP };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN}, {"tls-listen", required_argument, NULL, O_TLS_LISTEN},
         {"cert", required_argument, NULL, O_CERT}, {"key", required_argument, NULL, O_KEY},
@@ -1138,6 +1396,7 @@ int ptc_cmd_serve(int argc, char **argv)
         {"audit-db", required_argument, NULL, O_AUDIT}, {"db", required_argument, NULL, O_DB},
         {"threads", required_argument, NULL, O_THREADS}, {"max-conns", required_argument, NULL, O_MAXC},
         {"max-per-ip", required_argument, NULL, O_MAXIP}, {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"miss-budget", required_argument, NULL, O_MISS}, {"server-name", required_argument, NULL, O_NAME},
         {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
     };
     ptc_serve_opts o;
@@ -1146,6 +1405,8 @@ int ptc_cmd_serve(int argc, char **argv)
     const char **listen = ptc_xcalloc((size_t)argc + 1, sizeof *listen);
     const char **tls = ptc_xcalloc((size_t)argc + 1, sizeof *tls);
     const char **allow = ptc_xcalloc((size_t)argc + 1, sizeof *allow);
+    const char **names = ptc_xcalloc((size_t)argc + 1, sizeof *names);
+    o.server_names = names;
     o.listen = listen;
     o.tls_listen = tls;
     o.allow = allow;
@@ -1165,6 +1426,14 @@ int ptc_cmd_serve(int argc, char **argv)
         case O_ROOT: o.root = optarg; break;
         case O_RC: o.rc_file = optarg; break;
         case O_ALLOW: allow[o.nallow++] = optarg; break;
+        case O_NAME: names[o.nserver_names++] = optarg; break;
+        case O_MISS:
+            if (strcmp(optarg, "off") == 0) o.miss_budget = PTC_SERVE_MISS_OFF;
+            else if (parse_uint(optarg, &o.miss_budget) != 0) {
+                fprintf(stderr, "ptc serve: --miss-budget wants a positive number or off\n");
+                goto done;
+            }
+            break;
         case O_ACCESS: o.access_log = optarg; break;
         case O_AUDIT: o.audit_db = optarg; break;
         case O_DB: o.phone_db = optarg; break;
@@ -1227,5 +1496,6 @@ done:
     free(listen);
     free(tls);
     free(allow);
+    free(names);
     return rc;
 }

@@ -1,20 +1,34 @@
 /* The fetch audit: the last fetch per phone and file, in SQLite.
  *
- * Request threads only queue (a hash map keyed by MAC and path, so a phone
- * polling every minute costs one row, and memory is bounded by the phones'
- * files, not by traffic); the server's background thread writes the queue in
- * one transaction a second.  A commit per request would cap the server at
- * the disk's fsync rate.  WAL lets `ptc status` read while we write. */
+ * Request threads only queue (a hash map keyed by MAC and the path of the
+ * file served, so a phone polling every minute costs one row); the server's
+ * background thread writes the queue in one transaction a second.  A commit
+ * per request would cap the server at the disk's fsync rate.  WAL lets
+ * `ptc status` read while we write.
+ *
+ * Everything a client controls is bounded: the key is the file actually
+ * served (the caller spells it one way), the User-Agent is cut to
+ * AUDIT_UA_MAX bytes, and while SQLite is busy at most AUDIT_QUEUE_MAX
+ * entries wait in memory; more are dropped and counted.  The server's
+ * counters (misses, throttled clients, dropped lines) go to
+ * phoneprov_serve_stats in the same transaction, as sums, never a row per
+ * request. */
 #include "ptc/serve.h"
 #include "ptc/buf.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUCKETS 1024
+#define NBUCKETS        16384
+#define AUDIT_UA_MAX    256
+#define AUDIT_QUEUE_MAX 65536
+#define BUSY_MS         250     /* the background thread must not stall */
 
 const char ptc_serve_audit_schema[] =
     "CREATE TABLE IF NOT EXISTS phoneprov_fetch (\n"
@@ -29,6 +43,11 @@ const char ptc_serve_audit_schema[] =
     "  firmware      TEXT,              -- from the User-Agent\n"
     "  file_mtime_ns INTEGER NOT NULL,  -- the served file's mtime then\n"
     "  PRIMARY KEY (mac_addr, path)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS phoneprov_serve_stats (\n"
+    "  name          TEXT PRIMARY KEY,  -- misses, throttled, denied, ...\n"
+    "  value         INTEGER NOT NULL,  -- a sum over every ptc serve run\n"
+    "  updated_at    INTEGER NOT NULL   -- unix seconds\n"
     ");\n";
 
 typedef struct q_ent {
@@ -44,6 +63,12 @@ struct ptc_serve_audit {
     pthread_mutex_t flush_mu;   /* one writer at a time */
     q_ent *bucket[NBUCKETS];
     size_t queued;
+    uint64_t dropped;           /* fetches not queued: the queue was full */
+    uint64_t counts[PTC_SERVE_STAT_N];  /* deltas not yet written */
+};
+
+static const char *const stat_names[PTC_SERVE_STAT_N] = {
+    "denied", "head_timeouts", "misses", "throttled", "log_dropped", "audit_dropped",
 };
 
 static uint64_t key_hash(const char *mac, const char *path)
@@ -55,7 +80,10 @@ static q_ent *ent_new(const ptc_serve_fetch *f, uint64_t h)
 {
     const char *ua = f->user_agent ? f->user_agent : "";
     size_t lp = strlen(f->path) + 1, la = strlen(f->addr) + 1, lm = strlen(f->method) + 1;
-    size_t lu = strlen(ua) + 1;
+    size_t lu = strnlen(ua, AUDIT_UA_MAX);
+    /* Cut at a character boundary, not inside a UTF-8 sequence. */
+    while (lu && lu < strlen(ua) && ((unsigned char)ua[lu] & 0xc0) == 0x80) lu--;
+    lu++;
     q_ent *e = ptc_xcalloc(1, sizeof *e);
     e->h = h;
     e->f = *f;
@@ -64,7 +92,7 @@ static q_ent *ent_new(const ptc_serve_fetch *f, uint64_t h)
     memcpy(p, f->path, lp); e->f.path = p; p += lp;
     memcpy(p, f->addr, la); e->f.addr = p; p += la;
     memcpy(p, f->method, lm); e->f.method = p; p += lm;
-    memcpy(p, ua, lu); e->f.user_agent = p;
+    memcpy(p, ua, lu - 1); p[lu - 1] = '\0'; e->f.user_agent = p;
     return e;
 }
 
@@ -76,7 +104,8 @@ static void ent_free(q_ent *e)
 }
 
 /* With mu held: e replaces the entry for its key unless keep_newer and the
- * queued one is newer; takes e either way. */
+ * queued one is newer; a new key past AUDIT_QUEUE_MAX is dropped and
+ * counted.  Takes e either way. */
 static void insert_locked(ptc_serve_audit *a, q_ent *e, int keep_newer)
 {
     q_ent **pp = &a->bucket[e->h % NBUCKETS];
@@ -90,6 +119,11 @@ static void insert_locked(ptc_serve_audit *a, q_ent *e, int keep_newer)
             return;
         }
     }
+    if (a->queued >= AUDIT_QUEUE_MAX) {
+        a->dropped++;
+        ent_free(e);
+        return;
+    }
     e->next = NULL;
     *pp = e;
     a->queued++;
@@ -101,12 +135,20 @@ ptc_serve_audit *ptc_serve_audit_open(const char *path, char *why, size_t whylen
     char *err = NULL;
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->flush_mu, NULL);
+    /* Addresses and User-Agents: not for every local user.  SQLite gives
+     * its -wal and -shm files the database file's mode. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && (st.st_mode & 0027)) fchmod(fd, st.st_mode & 0750);
+        close(fd);
+    }
     if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         snprintf(why, whylen, "cannot open audit database %s: %s", path,
                  a->db ? sqlite3_errmsg(a->db) : "out of memory");
         goto fail;
     }
-    sqlite3_busy_timeout(a->db, 5000);
+    sqlite3_busy_timeout(a->db, BUSY_MS);
     /* WAL: `ptc status` reads while we write.  NORMAL: an audit row lost to
      * a power cut is acceptable, an fsync per flush is not needed. */
     if (sqlite3_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &err) != SQLITE_OK ||
@@ -132,7 +174,29 @@ void ptc_serve_audit_record(ptc_serve_audit *a, const ptc_serve_fetch *f)
     pthread_mutex_unlock(&a->mu);
 }
 
-static int write_all(ptc_serve_audit *a, q_ent *list, char *why, size_t whylen)
+/* Adds the counters' deltas to phoneprov_serve_stats (inside the caller's
+ * transaction). */
+static int write_counts(ptc_serve_audit *a, const uint64_t *counts)
+{
+    static const char sql[] =
+        "INSERT INTO phoneprov_serve_stats (name, value, updated_at) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    for (int i = 0; i < PTC_SERVE_STAT_N && rc == 0; i++) {
+        if (!counts[i]) continue;
+        if (!st && sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+        sqlite3_bind_text(st, 1, stat_names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)counts[i]);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int write_all(ptc_serve_audit *a, q_ent *list, const uint64_t *counts, char *why, size_t whylen)
 {
     static const char sql[] =
         "INSERT OR REPLACE INTO phoneprov_fetch (mac_addr, path, fetched_at, client_addr, "
@@ -160,6 +224,7 @@ static int write_all(ptc_serve_audit *a, q_ent *list, char *why, size_t whylen)
         if (sqlite3_step(st) != SQLITE_DONE) goto done;
         sqlite3_reset(st);
     }
+    if (write_counts(a, counts) != 0) goto done;
     if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto done;
     rc = 0;
 done:
@@ -187,12 +252,21 @@ int ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen)
         }
     }
     a->queued = 0;
+    uint64_t counts[PTC_SERVE_STAT_N], any = 0;
+    a->counts[PTC_SERVE_STAT_AUDIT_DROPPED] += a->dropped;
+    a->dropped = 0;
+    for (int i = 0; i < PTC_SERVE_STAT_N; i++) {
+        counts[i] = a->counts[i];
+        any |= counts[i];
+        a->counts[i] = 0;
+    }
     pthread_mutex_unlock(&a->mu);
-    if (list) rc = write_all(a, list, why, whylen);
+    if (list || any) rc = write_all(a, list, counts, why, whylen);
     if (rc != 0) {
         /* Keep what failed for the next flush, unless a newer fetch of the
          * same file came in meanwhile. */
         pthread_mutex_lock(&a->mu);
+        for (int i = 0; i < PTC_SERVE_STAT_N; i++) a->counts[i] += counts[i];
         while (list) {
             q_ent *e = list;
             list = e->next;
@@ -207,6 +281,14 @@ int ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen)
     }
     pthread_mutex_unlock(&a->flush_mu);
     return rc;
+}
+
+void ptc_serve_audit_count(ptc_serve_audit *a, int stat, uint64_t delta)
+{
+    if (!a || stat < 0 || stat >= PTC_SERVE_STAT_N || !delta) return;
+    pthread_mutex_lock(&a->mu);
+    a->counts[stat] += delta;
+    pthread_mutex_unlock(&a->mu);
 }
 
 void ptc_serve_audit_close(ptc_serve_audit *a)

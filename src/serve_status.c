@@ -12,6 +12,8 @@
 #include "ptc/cfg.h"
 #include "ptc/cmd.h"
 #include "ptc/fsutil.h"
+#include "ptc/commit.h"
+#include "ptc/map.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -56,28 +58,35 @@ static int read_phones(const char *path, phone **out, size_t *n)
     }
     sqlite3_busy_timeout(db, 2000);
     int step;
+    size_t cap = 0;
+    ptc_map by_mac = {0};       /* MAC value + 1 -> index + 1: exact, no collision */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char mac[13];
         const char *m = (const char *)sqlite3_column_text(st, 0);
         if (!ptc_serve_mac_norm(m, mac)) continue;
-        phone *p = NULL;
-        for (size_t i = 0; i < *n; i++)
-            if (strcmp((*out)[i].mac, mac) == 0) p = &(*out)[i];
-        if (!p) {
-            *out = ptc_xrealloc(*out, (*n + 1) * sizeof **out);
-            p = &(*out)[(*n)++];
+        int fresh = 0;
+        uint32_t *slot = ptc_map_put(&by_mac, ptc_serve_mac_value(mac) + 1, &fresh);
+        if (fresh) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 64;
+                *out = ptc_xrealloc(*out, cap * sizeof **out);
+            }
+            phone *p = &(*out)[(*n)++];
             memset(p, 0, sizeof *p);
             memcpy(p->mac, mac, 13);
             p->mac_text = col_dup(st, 0);
             p->model = col_dup(st, 2);
             p->vendor = col_dup(st, 3);
+            *slot = (uint32_t)*n;
         }
+        phone *p = &(*out)[*slot - 1];
         const char *ext = (const char *)sqlite3_column_text(st, 1);
         if (ext && *ext) {
             if (p->exts.len) ptc_buf_putc(&p->exts, ',');
             ptc_buf_puts(&p->exts, ext);
         }
     }
+    ptc_map_free(&by_mac);
     if (step != SQLITE_DONE) {
         fprintf(stderr, "ptc status: error: phone table %s: %s\n", path, sqlite3_errmsg(db));
         goto done;
@@ -98,6 +107,31 @@ static void phones_free(phone *p, size_t n)
         ptc_buf_free(&p[i].exts);
     }
     free(p);
+}
+
+/* The server's counters (phoneprov_serve_stats), one line, when any. */
+static void print_serve_stats(sqlite3 *adb)
+{
+    static const char *const names[][2] = {
+        {"misses", "misses (404)"}, {"throttled", "throttled (miss budget spent)"},
+        {"denied", "connections off the allowlist"}, {"head_timeouts", "late request heads"},
+        {"log_dropped", "access log lines dropped"}, {"audit_dropped", "audit entries dropped"},
+    };
+    sqlite3_stmt *st = NULL;
+    if (!adb || sqlite3_prepare_v2(adb, "SELECT value FROM phoneprov_serve_stats WHERE name = ?1",
+                                   -1, &st, NULL) != SQLITE_OK)
+        return;
+    ptc_buf line = PTC_BUF_INIT;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, names[i][0], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) == 0) continue;
+        ptc_buf_printf(&line, "%s%lld %s", line.len ? ", " : "", (long long)sqlite3_column_int64(st, 0),
+                       names[i][1]);
+    }
+    if (line.len) printf("ptc serve so far: %s\n", ptc_buf_cstr(&line));
+    ptc_buf_free(&line);
+    sqlite3_finalize(st);
 }
 
 static void status_usage(FILE *f)
@@ -162,6 +196,10 @@ int ptc_cmd_status(int argc, char **argv)
     audit_path = audit_opt ? ptc_xstrdup(audit_opt) : ptc_cfg_path(&cfg, "/mnt/kd/phoneprov-audit.sqlite3");
     base = ptc_cfg_path(&cfg, ptc_cfg_base_dir(&cfg));
     if (read_phones(db_path, &phones, &nphones) != 0) goto done;
+    int pending = ptc_commit_pending(db_path);
+    if (pending)
+        fprintf(stderr, "ptc status: warning: a run stopped after its commit point: the files may be half "
+                "old and half new until `ptc run` (or `ptc serve`) finishes it\n");
     if (!ptc_exists(audit_path)) {
         fprintf(stderr, "ptc status: note: no audit database %s yet: no fetch recorded\n", audit_path);
     } else if (sqlite3_open_v2(audit_path, &adb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
@@ -222,8 +260,9 @@ int ptc_cmd_status(int argc, char **argv)
     }
     printf("%zu phone%s: %u up to date, %u never fetched, %u stale\n", nphones, nphones == 1 ? "" : "s",
            n_ok, n_never, n_stale);
+    print_serve_stats(adb);
     /* 3, as `ptc run` uses it: the run worked, something needs a person. */
-    rc = check && (n_never || n_stale) ? 3 : PTC_EXIT_OK;
+    rc = check && (n_never || n_stale || pending) ? 3 : PTC_EXIT_OK;
 done:
     sqlite3_finalize(st);
     sqlite3_close(adb);

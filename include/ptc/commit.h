@@ -58,4 +58,14 @@ int  ptc_commit_run(ptc_commit *c, ptc_diag *diag);
  * that fails before committing). */
 void ptc_commit_abort(ptc_commit *c);
 
+/* 1 if the database db_path's directory holds a complete commit record: a
+ * run stopped (or is still renaming) after its commit point, so the tree
+ * may be half old and half new.  For read-only commands to report. */
+int  ptc_commit_pending(const char *db_path);
+
+/* Finishes such a run unless a live run holds the run lock (the database
+ * file's flock) and is finishing it itself.  0: nothing pending (any more);
+ * 1: a live run holds the lock; -1: it could not be finished (reported). */
+int  ptc_commit_finish(const char *db_path, ptc_diag *diag);
+
 #endif

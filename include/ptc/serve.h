@@ -68,6 +68,42 @@ int ptc_serve_mac_norm(const char *s, char mac[13]);
 /* 48-bit value of 12 hex digits (either case); the caller checked them. */
 uint64_t ptc_serve_mac_value(const char *hex12);
 
+/* ---- the guard: head deadlines, miss budget (src/serve_guard.c) ---------- */
+
+typedef struct ptc_serve_guard ptc_serve_guard;
+
+/* What the guard counted since the server started. */
+typedef struct ptc_serve_guard_stats {
+    uint64_t denied;            /* connections refused at accept: off the allowlist */
+    uint64_t head_timeouts;     /* connections closed for a late request head */
+    uint64_t misses;            /* 404 answers (no such file, or not the client's) */
+    uint64_t throttled;         /* requests and connections refused: miss budget spent */
+} ptc_serve_guard_stats;
+
+/* head_ms: the time a connection has for each request head (from its accept,
+ * then from the end of each response).  miss_burst misses per address,
+ * refilled over miss_window_s seconds; miss_burst 0 turns the budget off.
+ * Free with ptc_serve_guard_free (NULL accepted). */
+ptc_serve_guard *ptc_serve_guard_new(unsigned head_ms, unsigned miss_burst, unsigned miss_window_s);
+void ptc_serve_guard_free(ptc_serve_guard *g);
+/* A connection on socket fd was accepted: returns its handle (owned by the
+ * guard until ptc_serve_guard_close), its head deadline running. */
+void *ptc_serve_guard_open(ptc_serve_guard *g, int fd, int64_t now_ms);
+/* The request head is complete: no deadline until the response is done. */
+void ptc_serve_guard_head(ptc_serve_guard *g, void *conn);
+/* The response is done: the next head's deadline runs.  conn NULL accepted. */
+void ptc_serve_guard_done(ptc_serve_guard *g, void *conn, int64_t now_ms);
+/* The connection is about to be closed (before its socket is): frees conn. */
+void ptc_serve_guard_close(ptc_serve_guard *g, void *conn);
+/* Shuts down the socket of every connection past its deadline; the count. */
+size_t ptc_serve_guard_sweep(ptc_serve_guard *g, int64_t now_ms);
+/* Records a miss by address sa; 1 when its budget is now spent. */
+int ptc_serve_guard_miss(ptc_serve_guard *g, const struct sockaddr *sa, int64_t now_ms);
+/* 1 (and counted as throttled) while sa's budget is spent. */
+int ptc_serve_guard_throttled(ptc_serve_guard *g, const struct sockaddr *sa, int64_t now_ms);
+void ptc_serve_guard_count_denied(ptc_serve_guard *g);
+void ptc_serve_guard_stats_get(ptc_serve_guard *g, ptc_serve_guard_stats *out);
+
 /* ---- paths (src/serve.c) ------------------------------------------------- */
 
 enum {
@@ -91,6 +127,7 @@ const char *ptc_serve_content_type(const char *name);
 /* ---- the server ---------------------------------------------------------- */
 
 enum { PTC_SERVE_MAC_OFF, PTC_SERVE_MAC_WARN, PTC_SERVE_MAC_ENFORCE, PTC_SERVE_MAC_STRICT };
+#define PTC_SERVE_MISS_OFF 0xffffffffu
 
 /* What `ptc serve` was asked for.  Strings and arrays are borrowed by
  * ptc_serve_start, which copies what it keeps. */
@@ -112,13 +149,19 @@ typedef struct ptc_serve_opts {
     unsigned threads;               /* 0: one per CPU, at least 2 */
     unsigned max_conns;             /* per listener; 0: 1000 */
     unsigned max_per_ip;            /* 0: 64 */
-    unsigned timeout;               /* idle seconds; 0: 15 */
+    unsigned timeout;               /* idle seconds, and the deadline for a
+                                       request head (TLS handshake included); 0: 15 */
+    unsigned miss_budget;           /* 404s an address may get per minute (a
+                                       burst); 0: 30; PTC_SERVE_MISS_OFF: no limit */
+    const char *const *server_names;    /* --server-name: Host values served; none: any */
+    size_t nserver_names;
     unsigned flush_ms;              /* log/audit flush period; 0: 1000 */
 } ptc_serve_opts;
 
 typedef struct ptc_serve ptc_serve;
 
-/* Loads the configuration, opens the log and the audit database, binds
+/* Loads the configuration, finishes a run interrupted after its commit
+ * point (ptc_commit_finish), opens the log and the audit database, binds
  * every listener and starts answering.  0 and *out (free with
  * ptc_serve_stop), or -1 after reporting why to diag. */
 int  ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag);
@@ -128,6 +171,8 @@ int  ptc_serve_port(const ptc_serve *s, size_t i);
  * and reopens the access log.  On failure the old configuration stays and
  * the reason is logged; returns 0 or -1. */
 int  ptc_serve_reload(ptc_serve *s);
+/* What the guard counted so far (refused connections, misses...). */
+void ptc_serve_stats(ptc_serve *s, ptc_serve_guard_stats *out);
 /* Writes the buffered access log and the queued audit now (tests, stop). */
 void ptc_serve_flush(ptc_serve *s);
 /* Stops accepting, finishes, flushes and frees.  NULL accepted. */
@@ -138,16 +183,22 @@ void ptc_serve_stop(ptc_serve *s);
 typedef struct ptc_serve_log ptc_serve_log;
 
 /* path NULL or "-": stderr; "off": a log that drops everything.  NULL with
- * errno when the file cannot be opened (appending, 0640). */
+ * errno when the file cannot be opened (appending, 0640).  A thread of the
+ * log's own writes it, so no caller ever waits for the disk or a reader. */
 ptc_serve_log *ptc_serve_log_open(const char *path);
-/* Appends one line (a newline is added); thread-safe; buffered until
- * ptc_serve_log_flush or until the buffer passes 64 KiB. */
+/* Appends one line (a newline is added); thread-safe; never blocks on I/O.
+ * Past 1 MiB waiting to be written, the line is dropped and counted. */
 void ptc_serve_log_line(ptc_serve_log *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Asks the writer to write what is queued now and waits for it, at most 2 s. */
 void ptc_serve_log_flush(ptc_serve_log *l);
+/* Lines dropped so far (the count is also written into the log). */
+uint64_t ptc_serve_log_dropped(ptc_serve_log *l);
 /* Reopens the file (logrotate); stderr is left alone.  0 or -1/errno. */
 int  ptc_serve_log_reopen(ptc_serve_log *l);
-void ptc_serve_log_close(ptc_serve_log *l);             /* flushes; NULL accepted */
+/* Writes what is queued (giving up after 1 s on a stalled reader) and
+ * frees.  NULL accepted. */
+void ptc_serve_log_close(ptc_serve_log *l);
 /* Appends s to b for a log line: bytes outside printable ASCII, `"` and `\`
  * become \xHH, so no request can forge a line or a field. */
 void ptc_serve_log_escape(ptc_buf *b, const char *s);
@@ -170,13 +221,24 @@ typedef struct ptc_serve_audit ptc_serve_audit;
 /* Opens (creating) the database and its phoneprov_fetch table.  NULL with a
  * reason in why. */
 ptc_serve_audit *ptc_serve_audit_open(const char *path, char *why, size_t whylen);
-/* Queues a fetch (copied).  Thread-safe; the last fetch per (mac, path)
- * wins, so memory is bounded by the phones' files, not by traffic. */
+/* Queues a fetch (copied; the User-Agent cut to 256 bytes).  Thread-safe;
+ * the last fetch per (mac, path) wins, and at most 65,536 keys wait while
+ * the database is busy (more are dropped and counted), so memory is bounded
+ * whatever the traffic.  path must be the file served, in one spelling. */
 void ptc_serve_audit_record(ptc_serve_audit *a, const ptc_serve_fetch *f);
 /* Writes what is queued in one transaction.  0, or -1 with why (the queue
  * is kept for the next try). */
 int  ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen);
 void ptc_serve_audit_close(ptc_serve_audit *a);         /* flushes; NULL accepted */
+
+/* The server's counters, summed in phoneprov_serve_stats by name. */
+enum {
+    PTC_SERVE_STAT_DENIED, PTC_SERVE_STAT_HEAD_TIMEOUTS, PTC_SERVE_STAT_MISSES,
+    PTC_SERVE_STAT_THROTTLED, PTC_SERVE_STAT_LOG_DROPPED, PTC_SERVE_STAT_AUDIT_DROPPED,
+    PTC_SERVE_STAT_N
+};
+/* Adds delta to counter stat, written with the next flush.  a NULL accepted. */
+void ptc_serve_audit_count(ptc_serve_audit *a, int stat, uint64_t delta);
 
 /* The SQL that creates the audit table (for docs and tests). */
 extern const char ptc_serve_audit_schema[];

@@ -52,10 +52,13 @@ else
   YUA="Yealink SIP-T46S 66.86.0.15 00:15:65:aa:a9:37"
   code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
   expect_eq "allowed source" "$(code --interface 127.0.0.2 -A "$YUA" "$U/001565aaa937.cfg")" 200
-  expect_eq "other source" "$(code --interface 127.0.0.1 -A "$YUA" "$U/001565aaa937.cfg")" 403
+  # Off the allowlist: closed at accept, no HTTP answer at all (curl: 000).
+  expect_eq "other source" "$(code --interface 127.0.0.1 -A "$YUA" "$U/001565aaa937.cfg")" 000
   expect_eq "phone list" "$(code --interface 127.0.0.2 "http://127.0.0.1:$PORT/phoneprov/massdeployment.conf")" 404
   expect_eq "dot-dot" "$(code --path-as-is --interface 127.0.0.2 "$U/../../asterisk-odbc.sqlite3")" 400
-  expect_eq "another phone's MAC" "$(code --interface 127.0.0.2 -A 'Yealink SIP-T46S 66.86.0.15 00:15:65:11:22:33' "$U/001565aaa937.cfg")" 403
+  # Another phone's file answers like a missing one: a sweep learns nothing.
+  expect_eq "another phone's MAC" "$(code --interface 127.0.0.2 -A 'Yealink SIP-T46S 66.86.0.15 00:15:65:11:22:33' "$U/001565aaa937.cfg")" 404
+  expect_eq "HTTP/1.1 without Host" "$(code --interface 127.0.0.2 -H 'Host:' "$U/y000000000028.cfg")" 400
   body=$(curl -s --interface 127.0.0.2 -A "$YUA" "$U/001565aaa937.cfg")
   expect_eq "file content" "$body" "account.1.password = SECRETPASS"
 
@@ -80,7 +83,7 @@ else
   expect_eq "SIGTERM exit status" "$rc" 0
   check "stop logged" grep -q 'SIGTERM: stopping' "$T_WORK/err"
   check "access log line" grep -q ' 127.0.0.2 GET /phoneprov/yealink/001565aaa937.cfg 200 32 mac=001565aaa937 ua="Yealink' "$LOG"
-  check "refusal logged with reason" grep -q 'refused="address not in the allowlist"' "$LOG"
+  check "refusal logged with reason" grep -q 'refused="User-Agent names another phone"' "$LOG"
   if grep -q SECRETPASS "$LOG" "$T_WORK/err"; then fail "a password reached a log"; else ok; fi
 
   # ptc status: the Yealink fetched, the other never did.
@@ -93,5 +96,40 @@ else
   out=$("$PTC" status --root "$R")
   check "status: stale after regeneration" grep -Eq '^00:15:65:aa:a9:37 .*STALE: yealink/001565aaa937.cfg' <<<"$out"
 fi
+
+# ---- a blank --allow is refused -----------------------------------------
+for spec in '' ' ' ','; do
+  "$PTC" serve --root "$R" --listen 127.0.0.1:0 --allow "$spec" 2>"$T_WORK/errb"; rc=$?
+  expect_eq "serve --allow '$spec' fails" "$rc" 1
+  check "and says why ('$spec')" grep -q -- '--allow is empty' "$T_WORK/errb"
+done
+
+# ---- the access log on stderr, a pipe nobody drains ---------------------------
+# Requests used to hang after 64 KiB of log, and SIGTERM with them.
+mkfifo "$T_WORK/stalled"
+exec 9<>"$T_WORK/stalled"               # held open, never read
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PTC" serve --root "$R" --listen "127.0.0.1:$PORT" --allow 127.0.0.2 --audit-db off \
+  --access-log - 2>"$T_WORK/stalled" >"$T_WORK/out2" &
+PID=$!
+for _ in $(seq 1 50); do
+  curl -s -o /dev/null --interface 127.0.0.2 "http://127.0.0.1:$PORT/phoneprov/" && break; sleep 0.1
+done
+if ! kill -0 $PID 2>/dev/null; then
+  fail "stalled-log server did not start"; kill -9 $PID 2>/dev/null
+else
+  UA=$(head -c 3000 /dev/zero | tr '\0' u)
+  okn=0
+  for i in $(seq 1 150); do       # ~450 KiB of log: far past the pipe's 64 KiB
+    [ "$(timeout 5 curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -A "$UA" \
+         "http://127.0.0.1:$PORT/phoneprov/yealink/y000000000028.cfg")" = 200 ] && okn=$((okn+1))
+  done
+  expect_eq "requests answered while the log is stalled" "$okn" 150
+  kill -TERM $PID
+  for _ in $(seq 1 50); do kill -0 $PID 2>/dev/null || break; sleep 0.1; done
+  if kill -0 $PID 2>/dev/null; then fail "SIGTERM ignored with a stalled log"; kill -9 $PID; else ok; fi
+  wait $PID; expect_eq "stalled-log server exit status" "$?" 0
+fi
+exec 9<&-
 
 finish
