@@ -1,6 +1,7 @@
 /* ptc lint: the command, file classification, suggestions, reporting.
  * The checks are in src/lint_template.c and src/lint_list.c. */
 #include "ptc/lint.h"
+#include "ptc/commit.h"
 #include "ptc/buf.h"
 #include "ptc/cmd.h"
 #include "ptc/templates.h"
@@ -316,6 +317,18 @@ static void lint_path(ptc_lint *L, const item *it)
     ptc_pathlist_free(&files);
 }
 
+/* lint writes nothing, so it does not finish an interrupted run: it says
+ * that the tree it may be looking at is half old, half new. */
+static void report_pending_commit(const ptc_cfg *cfg, ptc_diag *diag)
+{
+    char *db = ptc_cfg_path(cfg, "/mnt/kd/asterisk-odbc.sqlite3");
+    if (ptc_commit_pending(db))
+        ptc_diag_plain(diag, PTC_WARNING, "commit-pending",
+                       "a run stopped after its commit point (%s): the files may be half old and half new "
+                       "until `ptc run` (or `ptc serve`) finishes it", db);
+    free(db);
+}
+
 int ptc_cmd_lint(int argc, char **argv)
 {
     lint_args a;
@@ -338,6 +351,7 @@ int ptc_cmd_lint(int argc, char **argv)
     L.disabled = a.disabled;
     rc = PTC_EXIT_ERROR;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
+    report_pending_commit(&cfg, &diag);
     for (size_t i = 0; i < a.nitems; i++) lint_path(&L, &a.items[i]);
     ptc_diag_finish(&diag);
     if (a.format == PTC_FMT_TEXT && (diag.errors || diag.warnings))

@@ -258,6 +258,39 @@ if [ -n "$SHIM" ]; then
   echo "faults: killed before renames 1..$((k - 1)) of a run of 5 phones, each time one whole generation"
 fi
 
+# ---- SIGKILL inside the rename phase of 50,000 phones; then the other commands --------
+# The tree is mixed until somebody finishes the run: ptc status and ptc lint
+# say so (they write nothing), ptc serve finishes it before it answers.
+if [ -n "$SHIM" ]; then
+  r=$(newroot big)
+  N=50000
+  mklist "$W/bigA.list" $N A
+  mklist "$W/bigB.list" $N B
+  run "$r" "$W/bigB.list"; gbigB=$(gen "$r")
+  run "$r" -f "$W/bigA.list"
+  LD_PRELOAD=$SHIM FAULT_KILL_AT_RENAME=$((N / 2)) run "$r" -f "$W/bigB.list" 2>/dev/null
+  expect_eq "50k: killed in the rename phase" "$?" 137
+  P=$r/mnt/kd/phoneprov/acme
+  nA=$(grep -l --exclude='.*' 'password=pwA' -r "$P" | wc -l); nB=$(grep -l --exclude='.*' 'password=pwB' -r "$P" | wc -l)
+  check "50k: the tree is mixed before recovery ($nA old, $nB new)" test "$nA" -gt 0 -a "$nB" -gt 0
+  "$PTC" status --root "$r" >/dev/null 2>"$W/st.err"; rc=$?
+  check "50k: ptc status reports the unfinished run" grep -q 'stopped after its commit point' "$W/st.err"
+  "$PTC" status --root "$r" --check >/dev/null 2>&1; expect_eq "50k: ptc status --check" "$?" 3
+  "$PTC" lint --root "$r" --templates "$r/mnt/kd/phoneprov/templates" "$W/bigB.list" >/dev/null 2>"$W/lint.err"
+  check "50k: ptc lint reports it" grep -q 'commit-pending' "$W/lint.err"
+  check "50k: read-only commands left it pending" test -f "$r/mnt/kd/.ptc-commit"
+  "$PTC" serve --root "$r" --listen 127.0.0.1:0 --allow 127.0.0.1 --audit-db off --access-log off \
+    2>"$W/serve.err" &
+  spid=$!
+  for _ in $(seq 1 300); do grep -q 'listening on' "$W/serve.err" 2>/dev/null && break; sleep 0.1; done
+  check "50k: ptc serve started" grep -q 'listening on' "$W/serve.err"
+  check "50k: ptc serve finished the run before serving" grep -q 'finishing an interrupted run' "$W/serve.err"
+  kill -TERM $spid; wait $spid
+  expect_eq "50k: the tree is the new generation, whole" "$(gen "$r")" "$gbigB"
+  expect_eq "50k: nothing left behind" "$(leftovers "$r")" ""
+  echo "faults: killed at rename $((N / 2)) of $N phones ($nA old, $nB new files): ptc serve finished it"
+fi
+
 # ---- read-only output directory -------------------------------------------------------
 r=$(newroot readonly)
 mklist "$W/ro1.list" 10 R
