@@ -99,8 +99,22 @@ void ptc_vm_keys_free(ptc_vm_keys *k)
     ptc_buf_free(&k->scratch);
 }
 
+/* Which extensions each context emits: the plan checks that no dialplan
+ * file gets one extension twice. */
+static void analyze_exts(ptc_prog *p)
+{
+    for (int c = 0; c < PTC_CTX_COUNT; c++) {
+        p->ctx_exts[c] = 0;
+        for (uint32_t pc = p->entry[c]; pc != PTC_NO_ENTRY && pc < p->ncode && p->code[pc].op != PTC_OP_RET; pc++)
+            if (p->code[pc].op == PTC_OP_VAR && p->code[pc].a >= PTC_SLOT_EXT1 &&
+                p->code[pc].a < PTC_SLOT_EXT1 + PTC_MAX_LINES)
+                p->ctx_exts[c] |= (uint8_t)(1u << (p->code[pc].a - PTC_SLOT_EXT1));
+    }
+}
+
 void ptc_prog_analyze(ptc_prog *p)
 {
+    analyze_exts(p);
     p->keys_phone = 0;
     uint32_t pc = p->entry[PTC_CTX_GENERAL];
     if (pc == PTC_NO_ENTRY) return;

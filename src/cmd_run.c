@@ -1,5 +1,6 @@
 /* ptc run: options, the SIP server address, -a/-A, -r/-R, the run lock. */
 #include "ptc/cmd.h"
+#include "ptc/commit.h"
 #include "ptc/run.h"
 #include "ptc/buf.h"
 #include "ptc/fsutil.h"
@@ -259,17 +260,39 @@ static int reload_asterisk(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
 /* ---- the command ----------------------------------------------------------- */
 
 /* Serialises runs: a second ptc run waits for the first instead of
- * interleaving.  The lock is on the database file (db: the path to open),
- * which every run creates anyway (as the original's sqlite3 calls did). */
-static int take_lock(const char *db, ptc_diag *diag)
+ * interleaving (ptc_commit_lock: the database's directory, so a run that is
+ * refused leaves no file behind).  A directory it had to create is noted in
+ * *made, to be removed again if the run writes nothing. */
+static int take_lock(const char *db, char **made, ptc_diag *diag)
 {
     char *dir = ptc_dirname(db);
-    int fd = -1;
-    if (ptc_mkdirs(dir, 0755) == 0) fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) ptc_diag_plain(diag, PTC_ERROR, "io", "cannot open %s: %s", db, strerror(errno));
-    else while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
+    *made = NULL;
+    if (!ptc_exists(dir)) {
+        /* The topmost missing directory: what rmdir must take back. */
+        char *top = ptc_xstrdup(dir), *up;
+        while ((up = ptc_dirname(top)) && !ptc_exists(up) && strcmp(up, top) != 0) { free(top); top = up; }
+        free(up);
+        if (ptc_mkdirs(dir, 0755) == 0) *made = top;
+        else free(top);
+    }
+    int fd = ptc_commit_lock(db, 0);
+    if (fd < 0) ptc_diag_plain(diag, PTC_ERROR, "io", "cannot lock %s: %s", dir, strerror(errno));
     free(dir);
     return fd;
+}
+
+/* Removes the directories take_lock made, when they stayed empty. */
+static void untake_dirs(const char *db, char *made)
+{
+    if (!made) return;
+    char *d = ptc_dirname(db);
+    while (rmdir(d) == 0 && strcmp(d, made) != 0) {
+        char *up = ptc_dirname(d);
+        free(d);
+        d = up;
+    }
+    free(d);
+    free(made);
 }
 
 int ptc_cmd_run(int argc, char **argv)
@@ -284,7 +307,7 @@ int ptc_cmd_run(int argc, char **argv)
     ptc_cache cache;
     ptc_cache_init(&cache, a.cache_dir);
     if (a.verbose) cache.log = stderr;
-    char *ip = NULL, *db = NULL;
+    char *ip = NULL, *db = NULL, *made = NULL;
     int rc = PTC_EXIT_ERROR, lock = -1;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
     if (a.only_reload) { rc = reload_asterisk(&cfg, a.quiet, &diag); goto out; }
@@ -318,7 +341,7 @@ int ptc_cmd_run(int argc, char **argv)
         .quiet = a.quiet, .verbose = a.verbose,
         .progress_tty = isatty(1), .out = stdout,
     };
-    if (!a.dry_run && (lock = take_lock(o.db_path, &diag)) < 0) goto out;
+    if (!a.dry_run && (lock = take_lock(o.db_path, &made, &diag)) < 0) goto out;
     ptc_run_stats stats;
     rc = ptc_run(&o, &cfg, &cache, &diag, &stats);
     ptc_diag_finish(&diag);
@@ -334,6 +357,7 @@ int ptc_cmd_run(int argc, char **argv)
     if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, a.quiet, &diag);
 out:
     if (lock >= 0) close(lock);
+    untake_dirs(db, made);
     free(ip);
     free(db);
     ptc_cfg_free(&cfg);

@@ -307,6 +307,23 @@ int ptc_commit_run(ptc_commit *c, ptc_diag *diag)
 
 /* ---- for the other commands: a run interrupted after its commit point ----- */
 
+int ptc_commit_lock(const char *db_path, int nonblock)
+{
+    char *dir = ptc_dirname(db_path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc;
+    while ((rc = flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0))) != 0 && errno == EINTR) {}
+    if (rc != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 int ptc_commit_pending(const char *db_path)
 {
     char *dir = ptc_dirname(db_path);
@@ -320,16 +337,17 @@ int ptc_commit_pending(const char *db_path)
 int ptc_commit_finish(const char *db_path, ptc_diag *diag)
 {
     if (!ptc_commit_pending(db_path)) return 0;
-    /* The run lock (cmd_run.c): a run that holds it is alive and finishes
-     * its own renames; only a dead run's record is ours to finish. */
-    int fd = open(db_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    /* A run that holds the run lock is alive and finishes its own renames;
+     * only a dead run's record is ours to finish. */
+    int fd = ptc_commit_lock(db_path, 1);
+    if (fd < 0 && errno == EWOULDBLOCK) return 1;
     if (fd < 0) {
         ptc_diag_plain(diag, PTC_ERROR, "recover", "cannot finish the interrupted run: %s: %s",
                        db_path, strerror(errno));
         return -1;
     }
     int rc = 1;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    {
         char *dir = ptc_dirname(db_path);
         ptc_commit c;
         ptc_commit_init(&c, dir, db_path);

@@ -35,7 +35,6 @@ typedef struct lst {
     named *n;
     size_t nn;
     ptc_plan plan;              /* run's checks, word for word */
-    ptc_map exts;
     ptc_phone ph;
     ptc_phone_env env;
     char **avail;               /* template names in the directory, for suggestions */
@@ -155,18 +154,6 @@ static void check_outputs(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
     }
 }
 
-/* A value seen before: error (or warning) at this line, a note at the first.
- * also: how the message goes on ("is also the account of line"). */
-static void check_dup(lst *S, ptc_map *m, const char *s, size_t n, const ptc_rec *r, uint32_t at,
-                      ptc_severity sev, const char *code, const char *what, const char *also)
-{
-    int ins;
-    uint32_t *v = ptc_map_put(m, ptc_hash64(s, n), &ins);
-    if (ins) { *v = r->line; return; }
-    ptc_lint_at(S->L, S->src, at, sev, code, "%s \"%.*s\" %s %u", what, (int)n, s, also, *v);
-    ptc_lint_line(S->L, S->src, *v, PTC_NOTE, code, "line %u has %s \"%.*s\" too", *v, what, (int)n, s);
-}
-
 /* Values that would break an XML provisioning file (see check_xml). */
 static void check_xml_values(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
 {
@@ -205,8 +192,6 @@ static void check_phone(lst *S, const ptc_rec *r)
     check_lines_used(S, r, t);
     check_outputs(S, r, t);
     ptc_plan_account(&S->plan, r, &S->ph);
-    check_dup(S, &S->exts, x + r->ext[0].off, r->ext[0].len, r, r->ext[0].off, PTC_WARNING,
-              "duplicate-extension", "extension", "is also on line");
     check_xml_values(S, r, t);
 }
 
@@ -259,6 +244,5 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     for (size_t i = 0; S.avail && S.avail[i]; i++) free(S.avail[i]);
     free(S.avail);
     ptc_plan_free(&S.plan);
-    ptc_map_free(&S.exts);
     ptc_phone_free(&S.ph);
 }

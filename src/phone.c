@@ -164,6 +164,7 @@ void ptc_phone_bind(ptc_phone *ph, const ptc_prog *p, const ptc_src *list,
     const char *t = list->text;
     ptc_vm_rec *rec = &ph->rec;
     ph->r = r;
+    ph->prog = p;
     ph->keys.set = ph->keys.tainted = 0;
     ptc_vm_set(rec, PTC_SLOT_TEMPLATE, t + r->tmpl.off, r->tmpl.len);
     ptc_vm_set(rec, PTC_SLOT_MAC_ADDR, r->mac_addr, 17);

@@ -13,6 +13,7 @@
 #define TAG_MAC     0x6d61630000000000ULL
 #define TAG_ACCOUNT 0x6163630000000000ULL
 #define TAG_OUTPUT  0x6f75740000000000ULL
+#define TAG_EXT     0x6578740000000000ULL
 
 /* Outputs are told apart by ptc_path_key: a//b and a/b are one file. */
 static uint64_t path_hash(ptc_plan *p, const char *path)
@@ -90,6 +91,37 @@ static int is_dialplan(int ctx)
     return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
 }
 
+/* Each extension that context ctx emits, once per dialplan include file:
+ * two `exten => 204,1` in one file, and Asterisk keeps one.  Keyed by the
+ * file, so tenants with files of their own may reuse numbers. */
+static void plan_exts(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph, int ctx, uint64_t file_hash)
+{
+    unsigned mask = ph->prog->ctx_exts[ctx];
+    for (unsigned i = 0; i < r->nexts && i < PTC_MAX_LINES; i++) {
+        if (!(mask >> i & 1) || r->ext[i].len == 0) continue;
+        const char *e = ptc_rec_str(p->list, r->ext[i]);
+        int n = (int)r->ext[i].len, ins;
+        uint32_t *v = ptc_map_put(&p->seen, (ptc_hash64(e, (size_t)n) * 31 + file_hash) ^ TAG_EXT, &ins);
+        if (ins) { *v = r->line; continue; }
+        /* Reported once per extension, not again for the next dialplan file. */
+        if (p->dup_line != r->line) { p->dup_line = r->line; p->dup_mask = 0; }
+        if (p->dup_mask >> i & 1) continue;
+        p->dup_mask |= 1u << i;
+        if (*v == r->line) {
+            ptc_diag_at(p->diag, p->list, r->ext[i].off, PTC_ERROR, "duplicate-ext",
+                        "extension %.*s is on this line twice: its dialplan would have two `exten => %.*s`",
+                        n, e, n, e);
+            continue;
+        }
+        ptc_diag_at(p->diag, p->list, r->ext[i].off, PTC_ERROR, "duplicate-ext",
+                    "extension %.*s is also on line %u: the dialplan would have two `exten => %.*s`",
+                    n, e, *v, n, e);
+        if (p->notes)
+            ptc_diag_line(p->diag, p->list, *v, PTC_NOTE, "duplicate-ext", "line %u has extension %.*s too",
+                          *v, n, e);
+    }
+}
+
 ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
                               const ptc_phone_env *env, int ctx,
                               const char **pathp, size_t *file)
@@ -103,8 +135,10 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
         return PTC_PLAN_REFUSED;
     }
     int ins, prov = ctx == PTC_CTX_PHONEPROV;
-    uint32_t *v = ptc_map_put(&p->seen, path_hash(p, path), &ins);
+    uint64_t h = path_hash(p, path);
+    uint32_t *v = ptc_map_put(&p->seen, h, &ins);
     if (ins) {
+        if (is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
         if (prov) { *v = PROV_BIT | r->line; return PTC_PLAN_PROV; }
         p->files = ptc_xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
         p->files[p->nfiles].ctx = ctx;
@@ -133,6 +167,7 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
         return PTC_PLAN_REFUSED;
     }
     *file = *v - 1;
+    if (is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
     return PTC_PLAN_INCLUDE_SAME;
 }
 

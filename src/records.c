@@ -130,10 +130,9 @@ static int has_ctl(const char *s, uint32_t n)
     return 0;
 }
 
-/* A field echoed in a message: at most SHOW_MAX bytes, then "...", so a
- * megabyte-long field cannot flood the report. */
-#define SHOW_MAX 40
-#define SHOW(n, s) (int)((n) > SHOW_MAX ? SHOW_MAX : (n)), (s), (n) > SHOW_MAX ? "..." : ""
+/* No message quotes a field that failed its check: a field out of place
+ * (a line without its extension, say) may be the password.  The caret line
+ * shows where; ptc_rec_redact masks what it must. */
 
 #define ERR(at, code, ...) do { ptc_diag_at(diag, src, (at), PTC_ERROR, code, __VA_ARGS__); bad = 1; } while (0)
 
@@ -159,8 +158,7 @@ static void parse_exts(ptc_src *src, ptc_rec *r, ptc_diag *diag, int *badp)
         if (i == 0 && elen == 0)
             ERR(e[i].off, "no-extension", "missing extension");
         else if (elen && !valid_ext(s, elen))
-            ERR(e[i].off, "bad-extension", "invalid extension \"%.*s%s\": use digits, `*`, `#` and `+`",
-                SHOW(elen, s));
+            ERR(e[i].off, "bad-extension", "invalid extension: use digits, `*`, `#` and `+`");
         if (has_ctl(t + r->cid[i].off, r->cid[i].len))
             ERR(r->cid[i].off, "bad-cid", "control character in CallerID name");
     }
@@ -177,15 +175,11 @@ static void parse_accounts(ptc_src *src, ptc_rec *r, ptc_diag *diag, int *badp)
     if (n > PTC_MAX_LINES)
         ERR(r->acctf.off, "too-many-lines", "%u accounts: a phone has at most %d lines", n, PTC_MAX_LINES);
     if (t[r->acctf.off] == '#')
-        ERR(r->acctf.off, "comment-field",
-            "account \"%.*s%s\" looks like a comment: comments must start the line",
-            SHOW(r->acctf.len, t + r->acctf.off));
+        ERR(r->acctf.off, "comment-field", "the account looks like a comment: comments must start the line");
     else
         for (unsigned i = 0; i < n && i < PTC_MAX_LINES; i++)
             if (!valid_account(t + r->acct[i].off, r->acct[i].len))
-                ERR(r->acct[i].off, "bad-account",
-                    "invalid account \"%.*s%s\": use letters, digits and ._-+*#@!~%%=$",
-                    SHOW(r->acct[i].len, t + r->acct[i].off));
+                ERR(r->acct[i].off, "bad-account", "invalid account: use letters, digits and ._-+*#@!~%%=$");
     *badp |= bad;
 }
 
@@ -221,10 +215,9 @@ int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_r
     if (nf > 4) r->acctf = f[4];
 
     if (!ptc_rec_valid_template_name(t + r->tmpl.off, r->tmpl.len))
-        ERR(r->tmpl.off, "bad-template", "invalid template name \"%.*s%s\"", SHOW(r->tmpl.len, t + r->tmpl.off));
+        ERR(r->tmpl.off, "bad-template", "invalid template name: use letters, digits and ._-+");
     if (parse_mac(t + r->macf.off, r->macf.len, r) != 0)
-        ERR(r->macf.off, "bad-mac", "invalid MAC address \"%.*s%s\": expected six hex pairs like 00:11:22:aa:bb:cc",
-            SHOW(r->macf.len, t + r->macf.off));
+        ERR(r->macf.off, "bad-mac", "invalid MAC address: expected six hex pairs like 00:11:22:aa:bb:cc");
     parse_exts(src, r, diag, &bad);
     if (r->passf.len) {
         if (t[r->passf.off] == '#' && r->passf.len == 1)
@@ -243,6 +236,29 @@ int ptc_rec_parse(ptc_src *src, uint32_t off, uint32_t len, unsigned line, ptc_r
     return bad ? -1 : 0;
 }
 
+/* 1 if field k (1-based) of a phone line is what its place wants; only
+ * such fields are shown in a caret line. */
+static int field_shown(unsigned k, const char *s, uint32_t n)
+{
+    ptc_rec scratch;
+    ptc_span all = {0, n}, v[PTC_MAX_LINES + 1];
+    unsigned m;
+    switch (k) {
+    case 1: return ptc_rec_valid_template_name(s, n);
+    case 2: return parse_mac(s, n, &scratch) == 0;
+    case 3:
+        m = split_list(s, all, v, PTC_MAX_LINES + 1);
+        for (unsigned i = 0; i < m && i < PTC_MAX_LINES + 1; i++) {
+            const char *slash = memchr(s + v[i].off, '/', v[i].len);
+            uint32_t elen = slash ? (uint32_t)(slash - (s + v[i].off)) : v[i].len;
+            if ((elen || i == 0) && !valid_ext(s + v[i].off, elen)) return 0;
+        }
+        return 1;
+    case 5: return s[0] != '#' && valid_account(s, n);
+    default: return 0;          /* the password, and anything after the account */
+    }
+}
+
 void ptc_rec_redact(const char *line, size_t len, char *out)
 {
     memcpy(out, line, len);
@@ -252,9 +268,8 @@ void ptc_rec_redact(const char *line, size_t len, char *out)
         while (i < len && is_blank(line[i])) i++;
         if (i >= len) break;
         field++;
-        while (i < len && !is_blank(line[i])) {
-            if (field == 4) out[i] = '*';
-            i++;
-        }
+        size_t start = i;
+        while (i < len && !is_blank(line[i])) i++;
+        if (!field_shown(field, line + start, (uint32_t)(i - start))) memset(out + start, '*', i - start);
     }
 }

@@ -639,6 +639,21 @@ static int execute(run *R)
 
 /* ---- the whole run -------------------------------------------------------- */
 
+/* A run refused before its commit point leaves nothing behind: not even the
+ * database file it created for the table (a full disk on a first run). */
+static void remove_new_db(run *R)
+{
+    ptc_db_close(R->db);
+    R->db = NULL;
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        ptc_buf p = PTC_BUF_INIT;
+        ptc_buf_printf(&p, "%s%s", R->o->db_path, suffix[i]);
+        unlink(ptc_buf_cstr(&p));
+        ptc_buf_free(&p);
+    }
+}
+
 static void free_run(run *R)
 {
     for (size_t i = 0; i < R->nt; i++) {
@@ -726,8 +741,10 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
         goto out;
     }
     if (R.nexists) { rc = report_existing(&R); goto out; }
+    int db_existed = ptc_exists(o->db_path);
     if (execute(&R) != 0) {
         if (!o->dry_run) ptc_commit_abort(&R.commit);
+        if (!o->dry_run && !R.commit.committed && !db_existed) remove_new_db(&R);
         ptc_diag_finish(diag);
         fputs(R.commit.committed ? "ptc: stopped after the commit point: run again to finish the run.\n"
                                  : "ptc: nothing was written: fix the errors above and run again.\n", stderr);

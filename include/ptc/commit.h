@@ -58,6 +58,12 @@ int  ptc_commit_run(ptc_commit *c, ptc_diag *diag);
  * that fails before committing). */
 void ptc_commit_abort(ptc_commit *c);
 
+/* The run lock: an flock on the directory of the database db_path (which
+ * holds the commit records too), so taking it creates nothing.  Returns the
+ * descriptor to close to release it, or -1 with errno (EWOULDBLOCK when
+ * nonblock and another run holds it). */
+int  ptc_commit_lock(const char *db_path, int nonblock);
+
 /* 1 if the database db_path's directory holds a complete commit record: a
  * run stopped (or is still renaming) after its commit point, so the tree
  * may be half old and half new.  For read-only commands to report. */
@@ -65,7 +71,7 @@ int  ptc_commit_pending(const char *db_path);
 
 /* Finishes such a run unless a live run holds the run lock (the database
  * file's flock) and is finishing it itself.  0: nothing pending (any more);
- * 1: a live run holds the lock; -1: it could not be finished (reported). */
+ * 1: a live run holds the run lock; -1: it could not be finished (reported). */
 int  ptc_commit_finish(const char *db_path, ptc_diag *diag);
 
 #endif

@@ -31,6 +31,7 @@ typedef struct ptc_phone {
     int         sql_enable;
     char        sip_driver[16];
     const ptc_rec *r;
+    const ptc_prog *prog;           /* the program bound (borrowed) */
 } ptc_phone;
 
 void ptc_phone_init(ptc_phone *ph);

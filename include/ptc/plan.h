@@ -4,8 +4,9 @@
  *
  *   a password for every phone, one phone per MAC, one phone per first-line
  *   SIP account, one writer per output file (a provisioning file is never
- *   also an include file, an include file takes one kind of context), and
- *   no output path chosen by phone data.
+ *   also an include file, an include file takes one kind of context), each
+ *   extension once in a dialplan include file, and no output path chosen by
+ *   phone data.
  *
  * Names are kept as 64-bit hashes in one map, so a plan of 100,000 phones
  * stays small.
@@ -36,6 +37,7 @@ typedef struct ptc_plan {
     ptc_plan_file *files;
     size_t nfiles;
     unsigned missing;           /* phones without a password */
+    unsigned dup_line, dup_mask;    /* duplicate extensions reported on a line */
     ptc_buf key;                /* scratch: an output path's identity */
 } ptc_plan;
 
@@ -60,7 +62,8 @@ int ptc_plan_mac(ptc_plan *p, const ptc_rec *r);
  * original allows. */
 void ptc_plan_account(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph);
 
-/* Plans context ctx's output of the bound phone ph.  Sets *path (valid
+/* Plans context ctx's output of the bound phone ph (for a dialplan, also
+ * reporting an extension the same include file already has).  Sets *path (valid
  * until the next call on ph) and, for include files, *file (an index into
  * p->files). */
 ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,

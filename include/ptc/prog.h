@@ -42,12 +42,14 @@ typedef struct ptc_prog {
     uint32_t   keys_phone;      /* ... whose value may differ by phone (a guard
                                  * or a variable): from ptc_prog_analyze, not
                                  * stored on disk */
+    uint8_t    ctx_exts[PTC_CTX_COUNT];  /* bit n: the context emits @EXT(n+1)@
+                                 * (from ptc_prog_analyze, not stored) */
     uint64_t   src_hash, src_size;
 } ptc_prog;
 
 void ptc_prog_free(ptc_prog *p);
 
-/* Fills the fields derived from the code (keys_phone).  The compiler and
+/* Fills the fields derived from the code (keys_phone, ctx_exts).  The compiler and
  * the loader call it; conservative for any code shape. */
 void ptc_prog_analyze(ptc_prog *p);
 

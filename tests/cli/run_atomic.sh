@@ -95,10 +95,11 @@ rcap "$r" -f "$list"
 expect_eq "identical rerun: summary" "$(tail -1 "$T_WORK/.out")" "ptc: 3 phones: 0 files created, 0 changed, 5 unchanged; 3 table rows (unchanged)"
 
 # ---- the lock: a run waits for the holder -------------------------------------------------
-# The lock is flock(2) on the database file; flock(1) takes the same lock.
+# The lock is flock(2) on the database's directory (so taking it creates no
+# file); flock(1) takes the same lock.
 if command -v flock >/dev/null; then
   rm -f "$T_WORK/held" "$T_WORK/released"
-  flock "$db" sh -c "touch '$T_WORK/held'; sleep 1; touch '$T_WORK/released'" &
+  flock "$(dirname "$db")" sh -c "touch '$T_WORK/held'; sleep 1; touch '$T_WORK/released'" &
   holder=$!
   for _ in $(seq 50); do [ -e "$T_WORK/held" ] && break; sleep 0.05; done
   ptc_run "$r" -q -f "$list"

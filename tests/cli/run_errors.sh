@@ -31,21 +31,24 @@ desk 00:0b:82:11:22:41 208 pw16 extra field
 desk 00:0b:82:11:22:42 209
 L
 want=$(cat <<'W'
-@L@:2:6: error: invalid MAC address "00:0b:82:11:22:zz": expected six hex pairs like 00:11:22:aa:bb:cc [bad-mac]
-    desk 00:0b:82:11:22:zz 201 ***
+@L@:2:6: error: invalid MAC address: expected six hex pairs like 00:11:22:aa:bb:cc [bad-mac]
+    desk ***************** 201 ***
          ^
-@L@:3:6: error: invalid MAC address "00:0b:82:11:22:3": expected six hex pairs like 00:11:22:aa:bb:cc [bad-mac]
-    desk 00:0b:82:11:22:3 202 ***
+@L@:3:6: error: invalid MAC address: expected six hex pairs like 00:11:22:aa:bb:cc [bad-mac]
+    desk **************** 202 ***
          ^
-@L@:4:24: error: invalid extension "2a1": use digits, `*`, `#` and `+` [bad-extension]
-    desk 00:0b:82:11:22:34 2a1 ***
+@L@:4:24: error: invalid extension: use digits, `*`, `#` and `+` [bad-extension]
+    desk 00:0b:82:11:22:34 *** ***
                            ^
-@L@:5:32: error: invalid account "bad'acct": use letters, digits and ._-+*#@!~%=$ [bad-account]
-    desk 00:0b:82:11:22:35 203 *** bad'acct
+@L@:5:32: error: invalid account: use letters, digits and ._-+*#@!~%=$ [bad-account]
+    desk 00:0b:82:11:22:35 203 *** ********
                                    ^
 @L@:7:6: error: MAC address 00:0b:82:11:22:36 is also on line 6 [duplicate-mac]
     desk 00-0b-82-11-22-36 205 ***
          ^
+@L@:8:19: error: extension 204 is also on line 6: the dialplan would have two `exten => 204` [duplicate-ext]
+    desk 000B82112237 204 *** 204_2236
+                      ^
 @L@:8:27: error: SIP account "204_2236" is also the account of line 6 [duplicate-account]
     desk 000B82112237 204 *** 204_2236
                               ^
@@ -70,11 +73,11 @@ want=$(cat <<'W'
 @L@:16:1: error: refusing the [phoneprov] output path of this phone: a `..` in the path [unsafe-path]
     updir 00:00:00:00:00:06 307 ****
     ^
-@L@:17:28: error: invalid extension "3x8": use digits, `*`, `#` and `+` [bad-extension]
-    desk 00:0b:82:11:22:40 207;3x8 ****
+@L@:17:28: error: invalid extension: use digits, `*`, `#` and `+` [bad-extension]
+    desk 00:0b:82:11:22:40 ******* ****
                                ^
 @L@:18:39: error: unexpected field 6: a line has at most 5 fields [extra-field]
-    desk 00:0b:82:11:22:41 208 **** extra field
+    desk 00:0b:82:11:22:41 208 **** extra *****
                                           ^
 @L@:19:27: error: no password for 00:0b:82:11:22:42 (extension 209) [no-password]
     desk 00:0b:82:11:22:42 209
@@ -199,5 +202,43 @@ expect_eq "output is a directory: message" "$ERR" "$list:1:1: error: output /mnt
 ptc: nothing was written: fix the errors above and run again.
 "
 expect_eq "output is a directory: nothing written" "$(find "$r/mnt/kd/asterisk" 2>/dev/null; leftovers "$r")" ""
+
+# A line without its extension: the field in its place may be the password.
+# It is never shown: not in the message, the caret line or lint's JSON.
+r=$(mkroot secret)
+use_templates "$r" desk
+list=$T_WORK/secret.conf
+printf 'desk 00:0b:82:11:22:33 SecretPw1\ndesk SecretPw2 201 x\n' >"$list"
+rcap "$r" -f "$list"
+expect_eq "misplaced password: status 1" "$RC" 1
+if grep -q 'SecretPw' "$T_WORK/.err" "$T_WORK/.out"; then fail "misplaced password: shown by ptc run"; else ok; fi
+check "misplaced password: the field is masked" grep -q '^    desk 00:0b:82:11:22:33 \*\*\*\*\*\*\*\*\*$' "$T_WORK/.err"
+out=$("$PTC" lint --root "$r" --templates "$r/mnt/kd/phoneprov/templates" "$list" 2>&1; \
+      "$PTC" lint --format=json --root "$r" --templates "$r/mnt/kd/phoneprov/templates" "$list" 2>&1)
+if grep -q 'SecretPw' <<<"$out"; then fail "misplaced password: shown by ptc lint"; else ok; fi
+
+# One extension twice in a dialplan file: refused, both lines named.  On one
+# phone (210;210 on a two-line template) and on two phones.
+r=$(mkroot dupext)
+cp "$REPO_DIR/templates/yealink-t4x-2line.conf" "$r/mnt/kd/phoneprov/templates/"
+list=$T_WORK/dupext.conf
+printf 'yealink-t4x-2line 00:15:65:00:00:01 210;210 pw1\nyealink-t4x-2line 00:15:65:00:00:02 211;212 pw2\nyealink-t4x-2line 00:15:65:00:00:03 212;213 pw3\n' >"$list"
+rcap "$r" -f "$list"
+expect_eq "duplicate extension: status 1" "$RC" 1
+check "duplicate extension on one phone" grep -q "^$list:1:41: error: extension 210 is on this line twice: its dialplan would have two \`exten => 210\` \[duplicate-ext\]$" "$T_WORK/.err"
+check "duplicate extension on two phones" grep -q "^$list:3:37: error: extension 212 is also on line 2: the dialplan would have two \`exten => 212\` \[duplicate-ext\]$" "$T_WORK/.err"
+expect_eq "duplicate extension: nothing written" "$(find "$r/mnt/kd" -newer "$list" ! -type d | grep -v templates)" ""
+
+# A refused run creates nothing: not even an empty database file.
+r=$(mkroot refused)
+use_templates "$r" desk
+list=$T_WORK/refused.conf
+printf 'desk 00:0b:82:11:22:33 201\n' >"$list"
+rcap "$r" "$list"
+expect_eq "refused run: status 3" "$RC" 3
+expect_eq "refused run: no file created" "$(find "$r/mnt/kd" ! -type d -newer "$list")" ""
+rcap "$r" --db "$r/var/lib/ptc/new.sqlite3" "$list"
+expect_eq "refused run: no directory created for --db" "$(ls "$r")" "etc
+mnt"
 
 finish
