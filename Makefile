@@ -41,7 +41,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/lexer.o $(B)/gen/parser.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-valgrind demo install clean bench fuzz
+.PHONY: all deps check check-valgrind demo install install-service clean bench fuzz
 all: deps $(B)/ptc
 
 # ---- dependencies -----------------------------------------------------------
@@ -112,6 +112,20 @@ install: all
 	install -m 0644 docs/ptc.1 $(DESTDIR)$(PREFIX)/share/man/man1/ptc.1
 	install -m 0644 docs/ptc-template.5 $(DESTDIR)$(PREFIX)/share/man/man5/ptc-template.5
 	install -m 0644 templates/*.conf $(DESTDIR)$(PREFIX)/share/ptc/templates/
+
+# The systemd unit (docs/ptc-serve.service) and the unprivileged user it runs
+# as.  The tree's group is the administrator's step (docs/serve.md).
+SYSTEMD_DIR ?= /etc/systemd/system
+install-service:
+	install -d $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)/etc/ptc
+	sed 's|/usr/local/bin/ptc|$(PREFIX)/bin/ptc|g' docs/ptc-serve.service >$(DESTDIR)$(SYSTEMD_DIR)/ptc-serve.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/ptc-serve.service
+	@if [ -z "$(DESTDIR)" ] && ! getent passwd ptc >/dev/null; then \
+	  echo "install-service: adding the system user ptc"; \
+	  useradd --system --user-group --no-create-home --home-dir /var/lib/ptc --shell /usr/sbin/nologin ptc; \
+	fi
+	@echo "install-service: now give the tree to the group ptc (docs/serve.md, Running as a service):"
+	@echo "  chgrp -R ptc /mnt/kd/phoneprov && find /mnt/kd/phoneprov -type d -exec chmod g+s {} +"
 
 clean:
 	rm -rf build build-san demo

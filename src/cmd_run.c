@@ -364,3 +364,49 @@ out:
     ptc_cache_free(&cache);
     return rc;
 }
+
+/* ---- ptc recover ------------------------------------------------------------ */
+
+/* What `ptc run` does first, alone: for a ptc serve that may not write the
+ * tree (the systemd unit runs it as ExecStartPre=+, with full privileges). */
+int ptc_cmd_recover(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'}, {"rc", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    const char *root = NULL, *rc_file = NULL, *db_opt = NULL;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'r') root = optarg;
+        else if (opt == 'c') rc_file = optarg;
+        else if (opt == 'd') db_opt = optarg;
+        else {
+            fputs("Usage: ptc recover [--root DIR] [--rc FILE] [--db FILE]\n"
+                  "Finishes a `ptc run` that stopped after its commit point (waiting for a run\n"
+                  "that is still going).  Exit status: 0 (also when nothing was pending), 1 on errors.\n",
+                  opt == 'h' ? stdout : stderr);
+            return opt == 'h' ? PTC_EXIT_OK : PTC_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ptc recover: unexpected argument '%s'\n", argv[optind]);
+        return PTC_EXIT_USAGE;
+    }
+    ptc_diag diag;
+    ptc_diag_init(&diag, stderr);
+    ptc_cfg cfg;
+    if (ptc_cfg_load(&cfg, root, rc_file, &diag) != 0) { ptc_cfg_free(&cfg); return PTC_EXIT_ERROR; }
+    char *db = db_opt ? ptc_xstrdup(db_opt) : ptc_cfg_path(&cfg, "/mnt/kd/asterisk-odbc.sqlite3");
+    int rc = PTC_EXIT_OK;
+    if (ptc_commit_pending(db)) {
+        int lock = ptc_commit_lock(db, 0);     /* a live run finishes first */
+        if (lock >= 0) close(lock);
+        if (ptc_commit_finish(db, &diag) < 0) rc = PTC_EXIT_ERROR;
+    }
+    free(db);
+    ptc_cfg_free(&cfg);
+    return rc;
+}

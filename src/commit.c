@@ -328,7 +328,9 @@ int ptc_commit_pending(const char *db_path)
 {
     char *dir = ptc_dirname(db_path);
     char *manifest = join(dir, ".ptc-commit");
-    int pending = ptc_exists(manifest) && is_complete(manifest);
+    /* A record we may not read (0600, another user's) counts as pending:
+     * the server that cannot check it must not serve what may be a mix. */
+    int pending = ptc_exists(manifest) && (access(manifest, R_OK) != 0 || is_complete(manifest));
     free(manifest);
     free(dir);
     return pending;
@@ -347,7 +349,17 @@ int ptc_commit_finish(const char *db_path, ptc_diag *diag)
         return -1;
     }
     int rc = 1;
-    {
+    char *mdir = ptc_dirname(db_path), *manifest = join(mdir, ".ptc-commit");
+    if (access(manifest, R_OK | W_OK) != 0 || access(mdir, W_OK) != 0) {
+        /* Recovery would misread an unreadable record as a torn one and
+         * roll back what is committed: only a user who may finish it tries. */
+        ptc_diag_plain(diag, PTC_ERROR, "recover", "cannot finish the interrupted run: %s: %s",
+                       manifest, strerror(errno));
+        rc = -1;
+    }
+    free(manifest);
+    free(mdir);
+    if (rc == 1) {
         char *dir = ptc_dirname(db_path);
         ptc_commit c;
         ptc_commit_init(&c, dir, db_path);

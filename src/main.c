@@ -16,6 +16,7 @@ static const struct {
     {"disasm",  ptc_cmd_disasm,  "print a template's bytecode"},
     {"serve",   ptc_cmd_serve,   "serve provisioning files over HTTP/HTTPS"},
     {"status",  ptc_cmd_status,  "list phones and their last provisioning fetch"},
+    {"recover", ptc_cmd_recover, "finish a run that stopped after its commit point"},
 };
 
 static void usage(FILE *f)

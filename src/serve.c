@@ -216,6 +216,7 @@ struct ptc_serve {
     ptc_serve_audit *audit;
     ptc_serve_guard *guard;
     _Atomic int commit_pending;     /* a run's renames are unfinished: 503 */
+    int commit_err_said;            /* ...and that we cannot finish them was logged */
     ptc_serve_guard_stats stats_written;    /* what reached the audit */
     uint64_t log_dropped_written;
     time_t summary_at;              /* last counters line in the log */
@@ -1076,6 +1077,7 @@ static void check_commit(ptc_serve *s, ptc_diag *diag)
     pthread_rwlock_unlock(&s->lock);
     if (!ptc_commit_pending(db)) {
         s->commit_pending = 0;
+        s->commit_err_said = 0;
         free(db);
         return;
     }
@@ -1088,10 +1090,12 @@ static void check_commit(ptc_serve *s, ptc_diag *diag)
     if (rc == 0) {
         say("note", "finished a run interrupted after its commit point (%s)", db);
         s->commit_pending = 0;
+        s->commit_err_said = 0;
         do_reload(s, 0, "after finishing the interrupted run: reload");
-    } else if (rc < 0 && !diag) {
+    } else if (rc < 0 && !s->commit_err_said) {
+        s->commit_err_said = 1;         /* once, not every second */
         say("error", "a run was interrupted after its commit point and cannot be finished here "
-            "(run `ptc run` again): answering 503 until it is");
+            "(run `ptc recover` or `ptc run`): answering 503 until it is");
     }
     free(db);
 }
@@ -1223,7 +1227,9 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
         goto fail;
     }
     if (!o->audit_db || strcmp(o->audit_db, "off") != 0) {
-        char *path = o->audit_db ? ptc_xstrdup(o->audit_db) : ptc_cfg_path(&s->cur->cfg, DEFAULT_AUDIT_DB);
+        char *path = o->audit_db ? ptc_xstrdup(o->audit_db)
+                                 : ptc_cfg_path(&s->cur->cfg, ptc_cfg_get_or(&s->cur->cfg, "PHONEPROV_AUDIT_DB",
+                                                                             DEFAULT_AUDIT_DB));
         s->audit = ptc_serve_audit_open(path, why, sizeof why);
         free(path);
         if (!s->audit) goto fail;

@@ -193,7 +193,9 @@ int ptc_cmd_status(int argc, char **argv)
     ptc_diag_init(&diag, stderr);
     if (ptc_cfg_load(&cfg, root, rc_file, &diag) != 0) goto done;
     db_path = db_opt ? ptc_xstrdup(db_opt) : ptc_cfg_path(&cfg, "/mnt/kd/asterisk-odbc.sqlite3");
-    audit_path = audit_opt ? ptc_xstrdup(audit_opt) : ptc_cfg_path(&cfg, "/mnt/kd/phoneprov-audit.sqlite3");
+    audit_path = audit_opt ? ptc_xstrdup(audit_opt)
+                           : ptc_cfg_path(&cfg, ptc_cfg_get_or(&cfg, "PHONEPROV_AUDIT_DB",
+                                                               "/mnt/kd/phoneprov-audit.sqlite3"));
     base = ptc_cfg_path(&cfg, ptc_cfg_base_dir(&cfg));
     if (read_phones(db_path, &phones, &nphones) != 0) goto done;
     int pending = ptc_commit_pending(db_path);

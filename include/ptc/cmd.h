@@ -10,6 +10,7 @@ int ptc_cmd_run(int argc, char **argv);
 int ptc_cmd_lint(int argc, char **argv);
 int ptc_cmd_serve(int argc, char **argv);
 int ptc_cmd_status(int argc, char **argv);
+int ptc_cmd_recover(int argc, char **argv);
 
 /* Exit statuses shared by the commands. */
 enum {
