@@ -1297,6 +1297,11 @@ void ptc_serve_stats(ptc_serve *s, ptc_serve_guard_stats *out)
     ptc_serve_guard_stats_get(s->guard, out);
 }
 
+size_t ptc_serve_audit_waiting(ptc_serve *s)
+{
+    return ptc_serve_audit_queued(s->audit);
+}
+
 void ptc_serve_flush(ptc_serve *s)
 {
     count_stats(s);

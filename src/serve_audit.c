@@ -63,6 +63,7 @@ struct ptc_serve_audit {
     pthread_mutex_t flush_mu;   /* one writer at a time */
     q_ent *bucket[NBUCKETS];
     size_t queued;
+    size_t writing;             /* entries taken by the flush under way */
     uint64_t dropped;           /* fetches not queued: the queue was full */
     uint64_t counts[PTC_SERVE_STAT_N];  /* deltas not yet written */
 };
@@ -251,6 +252,7 @@ int ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen)
             list = e;
         }
     }
+    a->writing = a->queued;
     a->queued = 0;
     uint64_t counts[PTC_SERVE_STAT_N], any = 0;
     a->counts[PTC_SERVE_STAT_AUDIT_DROPPED] += a->dropped;
@@ -266,6 +268,7 @@ int ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen)
         /* Keep what failed for the next flush, unless a newer fetch of the
          * same file came in meanwhile. */
         pthread_mutex_lock(&a->mu);
+        a->writing = 0;
         for (int i = 0; i < PTC_SERVE_STAT_N; i++) a->counts[i] += counts[i];
         while (list) {
             q_ent *e = list;
@@ -279,8 +282,20 @@ int ptc_serve_audit_flush(ptc_serve_audit *a, char *why, size_t whylen)
         list = e->next;
         ent_free(e);
     }
+    pthread_mutex_lock(&a->mu);
+    a->writing = 0;
+    pthread_mutex_unlock(&a->mu);
     pthread_mutex_unlock(&a->flush_mu);
     return rc;
+}
+
+size_t ptc_serve_audit_queued(ptc_serve_audit *a)
+{
+    if (!a) return 0;
+    pthread_mutex_lock(&a->mu);
+    size_t n = a->queued + a->writing;
+    pthread_mutex_unlock(&a->mu);
+    return n;
 }
 
 void ptc_serve_audit_count(ptc_serve_audit *a, int stat, uint64_t delta)

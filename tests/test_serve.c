@@ -1546,17 +1546,6 @@ START_TEST(stalled_access_log_blocks_nothing)
 }
 END_TEST
 
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
-        fclose(f);
-    }
-    return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 static long long sql_int(const char *db_path, const char *q)
 {
     sqlite3 *db;
@@ -1582,15 +1571,15 @@ START_TEST(audit_is_bounded_by_files_not_requests)
     static char ua[20001];
     memset(ua, 'A', sizeof ua - 1);
     memcpy(ua, UA_YEALINK " ", sizeof UA_YEALINK);
-    long before = rss_kib();
     for (int i = 0; i < 1000; i++) {
         char path[128];
         snprintf(path, sizeof path, "/phoneprov/yealink%.*s001565aaa937.cfg", 1 + i % 60,
                  "////////////////////////////////////////////////////////////");
         ck_assert_int_eq(status_of(NULL, path, ua), 200);
     }
-    long grew = rss_kib() - before;
-    ck_assert_msg(grew < 8 * 1024, "RSS grew by %ld KiB for one file's fetches", grew);
+    /* A thousand spellings of one file, 20 MB of User-Agents: one entry. */
+    usleep(300000);             /* the background thread tried (and failed) to write */
+    ck_assert_uint_eq(ptc_serve_audit_waiting(srv), 1);
     for (int i = 0; i < 40; i++)
         ck_assert_int_eq(status_of(NULL, "/phoneprov/yealink/001565aaa999.cfg", UA_YEALINK), 404);
     sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL);

@@ -173,6 +173,8 @@ int  ptc_serve_port(const ptc_serve *s, size_t i);
 int  ptc_serve_reload(ptc_serve *s);
 /* What the guard counted so far (refused connections, misses...). */
 void ptc_serve_stats(ptc_serve *s, ptc_serve_guard_stats *out);
+/* Fetches waiting in memory for the audit database. */
+size_t ptc_serve_audit_waiting(ptc_serve *s);
 /* Writes the buffered access log and the queued audit now (tests, stop). */
 void ptc_serve_flush(ptc_serve *s);
 /* Stops accepting, finishes, flushes and frees.  NULL accepted. */
@@ -237,6 +239,8 @@ enum {
     PTC_SERVE_STAT_THROTTLED, PTC_SERVE_STAT_LOG_DROPPED, PTC_SERVE_STAT_AUDIT_DROPPED,
     PTC_SERVE_STAT_N
 };
+/* Entries waiting to be written (0 for NULL). */
+size_t ptc_serve_audit_queued(ptc_serve_audit *a);
 /* Adds delta to counter stat, written with the next flush.  a NULL accepted. */
 void ptc_serve_audit_count(ptc_serve_audit *a, int stat, uint64_t delta);
 
