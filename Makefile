@@ -99,10 +99,12 @@ demo: all
 	@tests/demo.sh $(B)/ptc
 
 # Generation speed against the physical limit (bench/run.sh), then the
-# server under load next to nginx (bench/serve.sh; skipped without wrk/nginx).
+# server under load next to nginx (bench/serve.sh; skipped without wrk/nginx),
+# then `ptc status` over 50,000 phones (bench/status.sh).
 bench: all
 	@bench/run.sh $(B)/ptc
 	@bench/serve.sh $(B)/ptc
+	@bench/status.sh $(B)/ptc
 
 # ---- install ----------------------------------------------------------------
 install: all
