@@ -19,7 +19,7 @@ BISON    ?= bison
 
 PKGS      := sqlite3 libmicrohttpd gnutls
 DEP_PKGS  := re2c bison check pkg-config libsqlite3-dev libmicrohttpd-dev \
-             libgnutls28-dev sqlite3 libsubunit-dev curl
+             libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils
 
 ifeq ($(SANITIZE),1)
   B := build-san

@@ -46,6 +46,7 @@ static ptc_tok_kind make(ptc_lex *lx, ptc_tok *t, ptc_tok_kind k,
     t->val_off = off_of(lx, vs);
     t->val_len = (uint32_t)(ve - vs);
     t->slot = -1;
+    t->filters = 0;
     return k;
 }
 
@@ -94,6 +95,36 @@ static ptc_tok_kind lex_hdr(ptc_lex *lx, ptc_tok *t)
     */
 }
 
+/* The filters of @NAME:f1:f2@ (from the first `:` to the closing `@`) into
+ * a chain.  An unknown or missing filter is an error at its column, with a
+ * did-you-mean; the chain is then cut there. */
+static uint32_t lex_filters(ptc_lex *lx, const char *p, const char *end)
+{
+    uint32_t chain = 0;
+    int n = 0;
+    while (p < end && *p == ':') {
+        const char *f = ++p;
+        while (p < end && *p != ':') p++;
+        int k = ptc_filter_lookup(f, (size_t)(p - f));
+        if (k < 0 || n == PTC_FILTER_CHAIN) {
+            if (!lx->diag) return chain;
+            const char *s = k < 0 ? ptc_diag_suggest(f, (size_t)(p - f), ptc_filter_names + 1) : NULL;
+            if (n == PTC_FILTER_CHAIN)
+                ptc_diag_at(lx->diag, lx->src, off_of(lx, f), PTC_ERROR, "unknown-filter",
+                            "more than %d filters on one variable", PTC_FILTER_CHAIN);
+            else if (s)
+                ptc_diag_at(lx->diag, lx->src, off_of(lx, f), PTC_ERROR, "unknown-filter",
+                            "unknown filter `%.*s`; did you mean `%s`?", (int)(p - f), f, s);
+            else
+                ptc_diag_at(lx->diag, lx->src, off_of(lx, f), PTC_ERROR, "unknown-filter",
+                            "unknown filter `%.*s`: use raw, xml, url, upper or lower", (int)(p - f), f);
+            return chain;
+        }
+        chain |= (uint32_t)k << (n++ * PTC_FILTER_BITS);
+    }
+    return chain;
+}
+
 /* Text, variables and the end of the line. */
 static ptc_tok_kind lex_body(ptc_lex *lx, ptc_tok *t)
 {
@@ -112,6 +143,19 @@ static ptc_tok_kind lex_body(ptc_lex *lx, ptc_tok *t)
             }
             make(lx, t, PTC_TOK_VAR, name, lx->cur - 1);
             t->slot = slot;
+            return PTC_TOK_VAR;
+        }
+        "@" [A-Z0-9_]+ (":" [A-Za-z0-9_]*)+ "@" {
+            name = lx->tok + 1;
+            const char *colon = memchr(name, ':', (size_t)(lx->cur - name));
+            int slot = ptc_slot_lookup(name, (size_t)(colon - name));
+            if (slot < 0) {             /* as above: text, as the original has it */
+                lx->cur = lx->tok + 1;
+                return make(lx, t, PTC_TOK_TEXT, lx->tok, lx->cur);
+            }
+            make(lx, t, PTC_TOK_VAR, name, colon);
+            t->slot = slot;
+            t->filters = lex_filters(lx, colon, lx->cur - 1);
             return PTC_TOK_VAR;
         }
         "@"            { return make(lx, t, PTC_TOK_TEXT, lx->tok, lx->cur); }

@@ -224,6 +224,7 @@ static void add_segment(ptc_parser *P, const ptc_tok *t, ptc_seg_kind kind)
     s->off = kind == PTC_SEG_TEXT ? t->val_off : t->off;
     s->len = kind == PTC_SEG_TEXT ? t->val_len : t->len;
     s->slot = t->slot;
+    s->filters = t->filters;
     if (P->seg_last) P->seg_last->next = s; else P->line->segs = s;
     P->seg_last = s;
 }

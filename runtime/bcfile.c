@@ -127,7 +127,12 @@ static int validate_insn(const ptc_prog *p, uint32_t pc, char *why, size_t whyle
         return fail(why, whylen, "bad key %u at %u", i->a, pc);
     if (info->a == PTC_OPND_NONE && i->a != 0)
         return fail(why, whylen, "unused operand set at %u", pc);
-    if (info->b && i->b >= p->nk) return fail(why, whylen, "bad constant %u at %u", i->b, pc);
+    if (info->b == PTC_OPND_B_CONST && i->b >= p->nk)
+        return fail(why, whylen, "bad constant %u at %u", i->b, pc);
+    if (info->b == PTC_OPND_B_CHAIN && (i->b == 0 || !ptc_filter_chain_valid(i->b)))
+        return fail(why, whylen, "bad filter chain %#x at %u", i->b, pc);
+    if (info->b == PTC_OPND_B_NONE && i->b != 0)
+        return fail(why, whylen, "unused operand B set at %u", pc);
     if (info->c && (i->c <= pc || i->c >= p->ncode))
         return fail(why, whylen, "bad jump target %u at %u", i->c, pc);
     return 0;

@@ -1,6 +1,7 @@
 /* The VM: one dispatch loop, each opcode documented where it runs. */
 #include "ptc/vm.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,64 @@ static inline int ext1_is(const ptc_prog *p, const ptc_vm_rec *r, uint32_t k)
     const ptc_const *c = &p->k[k];
     return r->n[PTC_SLOT_EXT1] == c->len &&
            memcmp(r->v[PTC_SLOT_EXT1], p->kdata + c->off, c->len) == 0;
+}
+
+/* ---- filters ----------------------------------------------------------------
+ * Each byte of the value goes through the chain left to right; a filter
+ * may turn one byte into several (`&` -> `&amp;`), and the next filter sees
+ * each of those.  Output is gathered in a small buffer and handed on in
+ * pieces, to the sink ([phoneprov] etc.) or to a key's value ([general]). */
+
+typedef struct fout {
+    ptc_sink *sink;             /* one of the two */
+    ptc_buf *buf;
+    size_t n;
+    char b[256];
+} fout;
+
+static void fout_flush(fout *o)
+{
+    if (o->sink) ptc_sink_put(o->sink, o->b, o->n);
+    else ptc_buf_put(o->buf, o->b, o->n);
+    o->n = 0;
+}
+
+static void filter_byte(uint32_t chain, unsigned char c, fout *o)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char t[8];
+    size_t n = 0;
+    switch (chain & 0xf) {
+    case PTC_FILTER_NONE:
+        if (o->n == sizeof o->b) fout_flush(o);
+        o->b[o->n++] = (char)c;
+        return;
+    case PTC_FILTER_XML: {
+        const char *e = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;"
+                      : c == '"' ? "&quot;" : c == '\'' ? "&apos;" : NULL;
+        if (e) { n = strlen(e); memcpy(t, e, n); }
+        else t[n++] = (char)c;
+        break;
+    }
+    case PTC_FILTER_URL:        /* RFC 3986: all but the unreserved characters */
+        if (isalnum(c) && c < 0x80) t[n++] = (char)c;
+        else if (c == '-' || c == '.' || c == '_' || c == '~') t[n++] = (char)c;
+        else { t[n++] = '%'; t[n++] = hex[c >> 4]; t[n++] = hex[c & 15]; }
+        break;
+    case PTC_FILTER_UPPER: t[n++] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c); break;
+    case PTC_FILTER_LOWER: t[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); break;
+    default:                    /* RAW */
+        t[n++] = (char)c;
+        break;
+    }
+    for (size_t i = 0; i < n; i++) filter_byte(chain >> PTC_FILTER_BITS, (unsigned char)t[i], o);
+}
+
+static void filter_value(uint32_t chain, const char *v, size_t n, ptc_sink *sink, ptc_buf *buf)
+{
+    fout o = {sink, buf, 0, {0}};
+    for (size_t i = 0; i < n; i++) filter_byte(chain, (unsigned char)v[i], &o);
+    if (o.n) fout_flush(&o);
 }
 
 void ptc_vm_run(const ptc_prog *p, int ctx, const ptc_vm_rec *r, ptc_sink *out)
@@ -23,6 +82,9 @@ void ptc_vm_run(const ptc_prog *p, int ctx, const ptc_vm_rec *r, ptc_sink *out)
             break;
         case PTC_OP_VAR:        /* emit slot A as it is, never rescanned */
             ptc_sink_put(out, r->v[i->a], r->n[i->a]);
+            break;
+        case PTC_OP_FVAR:       /* emit slot A through filter chain B */
+            filter_value(i->b, r->v[i->a], r->n[i->a], out, NULL);
             break;
         case PTC_OP_ONLY:       /* #<ext>: skip the line unless EXT1 is B */
             if (!ext1_is(p, r, i->b)) pc = i->c;
@@ -57,6 +119,12 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
             ptc_buf_put(val, r->v[i->a], r->n[i->a]);
             if (r->n[i->a] && memchr(r->v[i->a], '/', r->n[i->a])) keys->tainted |= key_bit;
             break;
+        case PTC_OP_FVAR: {     /* the filtered value is what may hold a `/` */
+            size_t from = val->len;
+            filter_value(i->b, r->v[i->a], r->n[i->a], NULL, val);
+            if (val->len > from && memchr(val->data + from, '/', val->len - from)) keys->tainted |= key_bit;
+            break;
+        }
         case PTC_OP_ONLY:
             if (!ext1_is(p, r, i->b)) pc = i->c;
             break;
@@ -106,7 +174,7 @@ static void analyze_exts(ptc_prog *p)
     for (int c = 0; c < PTC_CTX_COUNT; c++) {
         p->ctx_exts[c] = 0;
         for (uint32_t pc = p->entry[c]; pc != PTC_NO_ENTRY && pc < p->ncode && p->code[pc].op != PTC_OP_RET; pc++)
-            if (p->code[pc].op == PTC_OP_VAR && p->code[pc].a >= PTC_SLOT_EXT1 &&
+            if ((p->code[pc].op == PTC_OP_VAR || p->code[pc].op == PTC_OP_FVAR) && p->code[pc].a >= PTC_SLOT_EXT1 &&
                 p->code[pc].a < PTC_SLOT_EXT1 + PTC_MAX_LINES)
                 p->ctx_exts[c] |= (uint8_t)(1u << (p->code[pc].a - PTC_SLOT_EXT1));
     }

@@ -16,6 +16,8 @@ typedef struct comp {
     uint32_t khash_cap;
     ptc_buf  pending;           /* literal text not yet emitted */
     uint32_t pending_line;
+    uint32_t escape;            /* escape= of [general]: the default filter of
+                                 * [phoneprov]'s variables, or 0 */
 } comp;
 
 static uint32_t line_of(comp *C, uint32_t off)
@@ -116,7 +118,34 @@ static void patch(comp *C, const uint32_t *jumps, size_t n)
     for (size_t i = 0; i < n; i++) C->p->code[jumps[i]].c = C->p->ncode;
 }
 
-static void compile_output_context(comp *C, const ptc_ir_context *cx)
+/* The chain a variable gets: as written, RAW taken out; in [phoneprov]
+ * with a default (escape=xml), that filter is added last unless the chain
+ * says raw or already has it.  0: a plain VAR. */
+static uint32_t final_chain(const comp *C, uint32_t written, int ctx)
+{
+    uint32_t out = 0;
+    int n = 0, raw = 0, has_default = 0;
+    for (int i = 0; i < PTC_FILTER_CHAIN; i++) {
+        unsigned f = written >> (i * PTC_FILTER_BITS) & 0xf;
+        if (!f) break;
+        if (f == PTC_FILTER_RAW) { raw = 1; continue; }
+        if (f == C->escape) has_default = 1;
+        out |= (uint32_t)f << (n++ * PTC_FILTER_BITS);
+    }
+    if (ctx == PTC_CTX_PHONEPROV && C->escape && !raw && !has_default && n < PTC_FILTER_CHAIN)
+        out |= C->escape << (n * PTC_FILTER_BITS);
+    return out;
+}
+
+static void emit_var(comp *C, const ptc_ir_seg *s, int ctx, uint32_t line)
+{
+    uint32_t chain = final_chain(C, s->filters, ctx);
+    flush(C);
+    if (chain) emit(C, PTC_OP_FVAR, (uint8_t)s->slot, chain, 0, line);
+    else emit(C, PTC_OP_VAR, (uint8_t)s->slot, 0, 0, line);
+}
+
+static void compile_output_context(comp *C, const ptc_ir_context *cx, int ctx)
 {
     const char *text = C->ir->src->text;
     uint32_t *jumps = NULL;
@@ -130,12 +159,8 @@ static void compile_output_context(comp *C, const ptc_ir_context *cx)
             nj = emit_guard(C, l, line, &jumps, &cap);
         }
         for (const ptc_ir_seg *s = l->segs; s; s = s->next) {
-            if (s->kind == PTC_SEG_TEXT) {
-                pend(C, text + s->off, s->len, line);
-            } else {
-                flush(C);
-                emit(C, PTC_OP_VAR, (uint8_t)s->slot, 0, 0, line);
-            }
+            if (s->kind == PTC_SEG_TEXT) pend(C, text + s->off, s->len, line);
+            else emit_var(C, s, ctx, line);
         }
         pend(C, "\n", 1, line);
         if (nj) { flush(C); patch(C, jumps, nj); }
@@ -177,8 +202,7 @@ static void compile_general_line(comp *C, const ptc_ir_line *l, uint32_t **jumps
     uint32_t kj = emit(C, PTC_OP_KEY, (uint8_t)key, 0, 0, line);
     for (const ptc_ir_seg *s = l->segs; s; s = s->next) {
         if (s->kind == PTC_SEG_VAR) {
-            flush(C);
-            emit(C, PTC_OP_VAR, (uint8_t)s->slot, 0, 0, line);
+            emit_var(C, s, PTC_CTX_GENERAL, line);
             continue;
         }
         uint32_t from = s == l->segs ? value_off : s->off, to = s->off + s->len;
@@ -220,6 +244,29 @@ static void compile_global(comp *C)
     }
 }
 
+/* escape=xml (or raw) in [general]: read here, at compile time, since it
+ * decides which code [phoneprov] gets.  It must be plain text, the same for
+ * every phone.  0, or -1 after reporting. */
+static int find_escape(comp *C)
+{
+    const char *text = C->ir->src->text;
+    for (const ptc_ir_line *l = C->ir->ctx[PTC_CTX_GENERAL].first; l; l = l->next) {
+        uint32_t name_off, name_len, value_off;
+        if (ptc_comp_general_key(C->ir, l, &name_off, &name_len, &value_off) != PTC_KEY_ESCAPE) continue;
+        const ptc_ir_seg *s = l->segs;
+        uint32_t end = s->off + s->len;
+        while (end > value_off && (text[end - 1] == '\r' || text[end - 1] == ' ')) end--;
+        int f = ptc_filter_lookup(text + value_off, end - value_off);
+        if (l->guard != PTC_GUARD_NONE || s->next || (f != PTC_FILTER_XML && f != PTC_FILTER_RAW)) {
+            ptc_diag_at(C->diag, C->ir->src, value_off, PTC_ERROR, "bad-escape",
+                        "escape= takes `xml` or `raw`, as plain text the same for every phone");
+            return -1;
+        }
+        C->escape = f == PTC_FILTER_XML ? PTC_FILTER_XML : 0;
+    }
+    return 0;
+}
+
 ptc_prog *ptc_comp(ptc_ir *ir, ptc_diag *diag)
 {
     comp C;
@@ -237,12 +284,13 @@ ptc_prog *ptc_comp(ptc_ir *ir, ptc_diag *diag)
         goto fail;
     }
     compile_global(&C);
+    if (find_escape(&C) != 0) goto fail;
     for (int ctx = 0; ctx < PTC_CTX_COUNT; ctx++) {
         const ptc_ir_context *cx = &ir->ctx[ctx];
         if (!cx->present) continue;
         C.p->entry[ctx] = C.p->ncode;
         if (ctx == PTC_CTX_GENERAL) compile_general(&C, cx);
-        else compile_output_context(&C, cx);
+        else compile_output_context(&C, cx, ctx);
         emit(&C, PTC_OP_RET, 0, 0, 0, cx->last ? line_of(&C, cx->last->off) : 0);
     }
     C.p->kdata = C.kdata.data;

@@ -2,7 +2,9 @@
 #include "ptc/diag.h"
 #include "ptc/buf.h"
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -178,3 +180,57 @@ void ptc_diag_set_color_auto(ptc_diag *d)
     const char *nc = getenv("NO_COLOR");
     d->color = d->format == PTC_FMT_TEXT && isatty(fileno(d->out)) && !(nc && *nc);
 }
+
+/* ---- did you mean ---------------------------------------------------------- */
+
+/* Optimal string alignment distance (edits and adjacent swaps), ignoring
+ * case; stops early above max. */
+static size_t distance(const char *a, size_t n, const char *b, size_t m)
+{
+    if (n > 64 || m > 64) return SIZE_MAX;
+    size_t d[65][65];
+    for (size_t i = 0; i <= n; i++) d[i][0] = i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t v = d[i - 1][j - 1] + !same;
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+/* Length of the common prefix or suffix of a and b, whichever is longer. */
+static size_t common_end(const char *a, size_t n, const char *b, size_t m)
+{
+    size_t p = 0, s = 0;
+    while (p < n && p < m && tolower((unsigned char)a[p]) == tolower((unsigned char)b[p])) p++;
+    while (s < n && s < m && tolower((unsigned char)a[n - 1 - s]) == tolower((unsigned char)b[m - 1 - s])) s++;
+    return p > s ? p : s;
+}
+
+const char *ptc_diag_suggest(const char *word, size_t len, const char *const *cands)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; cands && cands[i]; i++) {
+        size_t m = strlen(cands[i]);
+        /* Up to a third of the longer word, and beyond two edits only when
+         * half the candidate is intact at one end: `account_suffix` finds
+         * `auto_account_suffix` and `MAC_ADRESS` finds `MAC_ADDR`, while
+         * `nothere` does not find `three`. */
+        size_t max = ((len > m ? len : m) + 2) / 3;
+        size_t d = distance(word, len, cands[i], m);
+        if (d > max || d >= best_d) continue;
+        if (d > 2 && common_end(word, len, cands[i], m) * 2 < m) continue;
+        best = cands[i];
+        best_d = d;
+    }
+    return best;
+}
+

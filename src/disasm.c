@@ -44,10 +44,15 @@ void ptc_disasm_print(const ptc_prog *p, const char *name, FILE *out)
         size_t n = 0;
         if (info->a == PTC_OPND_SLOT) n += (size_t)snprintf(opnd + n, sizeof opnd - n, "%s ", ptc_slot_names[i->a]);
         if (info->a == PTC_OPND_KEY) n += (size_t)snprintf(opnd + n, sizeof opnd - n, "%s ", ptc_key_names[i->a]);
-        if (info->b) n += (size_t)snprintf(opnd + n, sizeof opnd - n, "K%u ", i->b);
+        if (info->b == PTC_OPND_B_CONST) n += (size_t)snprintf(opnd + n, sizeof opnd - n, "K%u ", i->b);
+        if (info->b == PTC_OPND_B_CHAIN) {
+            char chain[64];
+            ptc_filter_chain_text(i->b, chain, sizeof chain);
+            n += (size_t)snprintf(opnd + n, sizeof opnd - n, ":%s ", chain);
+        }
         if (info->c) snprintf(opnd + n, sizeof opnd - n, "->%u", i->c);
         fprintf(out, "  %4u  %-7s %-28s", pc, info->name, opnd);
-        if (info->b) quoted(out, p->kdata + p->k[i->b].off, p->k[i->b].len, 40);
-        fprintf(out, "%s; line %u\n", info->b ? "  " : "", p->lines[pc]);
+        if (info->b == PTC_OPND_B_CONST) quoted(out, p->kdata + p->k[i->b].off, p->k[i->b].len, 40);
+        fprintf(out, "%s; line %u\n", info->b == PTC_OPND_B_CONST ? "  " : "", p->lines[pc]);
     }
 }

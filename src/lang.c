@@ -1,6 +1,7 @@
 /* Name tables for contexts, slots and [general] keys. */
 #include "ptc/lang.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *const ptc_ctx_names[PTC_CTX_COUNT] = {
@@ -71,4 +72,42 @@ int ptc_slot_lookup(const char *name, size_t len)
         if (strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
             return vars[i].slot;
     return -1;
+}
+
+const char *const ptc_filter_names[PTC_FILTER_COUNT] = {
+    "",
+#define X(id, name) name,
+    PTC_FILTERS(X)
+#undef X
+};
+
+int ptc_filter_lookup(const char *name, size_t len)
+{
+    int f = lookup(ptc_filter_names, PTC_FILTER_COUNT, name, len);
+    return f > 0 ? f : -1;
+}
+
+int ptc_filter_chain_valid(uint32_t chain)
+{
+    int ended = 0;
+    for (int i = 0; i < 8; i++) {
+        unsigned f = chain >> (i * PTC_FILTER_BITS) & 0xf;
+        if (i >= PTC_FILTER_CHAIN && f) return 0;
+        if (f == 0) { ended = 1; continue; }
+        if (ended || f >= PTC_FILTER_COUNT) return 0;
+    }
+    return 1;
+}
+
+void ptc_filter_chain_text(uint32_t chain, char *out, size_t n)
+{
+    size_t k = 0;
+    if (n) out[0] = '\0';
+    for (int i = 0; i < PTC_FILTER_CHAIN; i++) {
+        unsigned f = chain >> (i * PTC_FILTER_BITS) & 0xf;
+        if (!f || f >= PTC_FILTER_COUNT) break;
+        int w = snprintf(out + k, n > k ? n - k : 0, "%s%s", k ? ":" : "", ptc_filter_names[f]);
+        if (w < 0 || (size_t)w >= n - k) break;
+        k += (size_t)w;
+    }
 }

@@ -48,11 +48,21 @@ ptc_lint_tmpl *ptc_lint_find(const ptc_lint *L, const char *real)
     return NULL;
 }
 
+/* Codes reported only when asked for: notes for users who must stay
+ * compatible with phoneprov-tools. */
+static const char *const off_by_default[] = {"ptc-only-syntax", NULL};
+
+static int listed(char *const *list, const char *code)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(list[i], code) == 0) return 1;
+    return 0;
+}
+
 int ptc_lint_disabled(const ptc_lint *L, const char *code)
 {
-    for (size_t i = 0; L->disabled && L->disabled[i]; i++)
-        if (strcmp(L->disabled[i], code) == 0) return 1;
-    return 0;
+    if (listed(L->disabled, code)) return 1;
+    return listed((char *const *)off_by_default, code) && !listed(L->enabled, code);
 }
 
 /* Formats once and reports at a byte offset, or (whole_line) at a line. */
@@ -115,55 +125,9 @@ ptc_lint_kind ptc_lint_classify(const ptc_src *src)
 
 /* ---- suggestions -------------------------------------------------------- */
 
-/* Optimal string alignment distance (edits and adjacent swaps), ignoring
- * case; stops early above max. */
-static size_t distance(const char *a, size_t n, const char *b, size_t m)
-{
-    if (n > 64 || m > 64) return SIZE_MAX;
-    size_t d[65][65];
-    for (size_t i = 0; i <= n; i++) d[i][0] = i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            size_t v = d[i - 1][j - 1] + !same;
-            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[n][m];
-}
-
-/* Length of the common prefix or suffix of a and b, whichever is longer. */
-static size_t common_end(const char *a, size_t n, const char *b, size_t m)
-{
-    size_t p = 0, s = 0;
-    while (p < n && p < m && tolower((unsigned char)a[p]) == tolower((unsigned char)b[p])) p++;
-    while (s < n && s < m && tolower((unsigned char)a[n - 1 - s]) == tolower((unsigned char)b[m - 1 - s])) s++;
-    return p > s ? p : s;
-}
-
 const char *ptc_lint_suggest(const char *word, size_t len, const char *const *cands)
 {
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; cands && cands[i]; i++) {
-        size_t m = strlen(cands[i]);
-        /* Up to a third of the longer word, and beyond two edits only when
-         * half the candidate is intact at one end: `account_suffix` finds
-         * `auto_account_suffix` and `MAC_ADRESS` finds `MAC_ADDR`, while
-         * `nothere` does not find `three`. */
-        size_t max = ((len > m ? len : m) + 2) / 3;
-        size_t d = distance(word, len, cands[i], m);
-        if (d > max || d >= best_d) continue;
-        if (d > 2 && common_end(word, len, cands[i], m) * 2 < m) continue;
-        best = cands[i];
-        best_d = d;
-    }
-    return best;
+    return ptc_diag_suggest(word, len, cands);
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -188,6 +152,8 @@ static const char usage_text[] =
     "                          github (workflow annotations)\n"
     "  -W error, -Werror       Warnings make the exit status 1\n"
     "  -W no-CODE, -Wno-CODE   Do not report lint check CODE (e.g. -Wno-xml-unescaped)\n"
+    "  -Wptc-only-syntax       Note every use of syntax the original phoneprov-tools\n"
+    "                          does not know (filters, escape=): off by default\n"
     "  -q, --quiet             Print errors only\n"
     "  -h, --help              Show this help text\n"
     "\n"
@@ -205,8 +171,8 @@ typedef struct lint_args {
     const char *templates, *root, *rc;
     ptc_diag_format format;
     int werror, quiet;
-    char **disabled;
-    size_t ndisabled;
+    char **disabled, **enabled;
+    size_t ndisabled, nenabled;
 } lint_args;
 
 static void add_item(lint_args *a, const char *path, ptc_lint_kind kind)
@@ -225,7 +191,13 @@ static int parse_w(lint_args *a, const char *v)
         a->disabled[a->ndisabled] = NULL;
         return 0;
     }
-    fprintf(stderr, "ptc lint: unknown -W%s (use -Werror or -Wno-CODE)\n", v);
+    if (listed((char *const *)off_by_default, v)) {
+        a->enabled = ptc_xrealloc(a->enabled, (a->nenabled + 2) * sizeof *a->enabled);
+        a->enabled[a->nenabled++] = (char *)v;
+        a->enabled[a->nenabled] = NULL;
+        return 0;
+    }
+    fprintf(stderr, "ptc lint: unknown -W%s (use -Werror, -Wno-CODE or -Wptc-only-syntax)\n", v);
     return -1;
 }
 
@@ -349,6 +321,7 @@ int ptc_cmd_lint(int argc, char **argv)
     ptc_lint_init(&L, &diag, &cfg);
     L.templates_dir = a.templates;
     L.disabled = a.disabled;
+    L.enabled = a.enabled;
     rc = PTC_EXIT_ERROR;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
     report_pending_commit(&cfg, &diag);
@@ -363,5 +336,6 @@ out:
     ptc_cfg_free(&cfg);
     free(a.items);
     free(a.disabled);
+    free(a.enabled);
     return rc;
 }

@@ -491,52 +491,76 @@ static int context_is_xml(const ptc_ir *ir, const ptc_ir_context *cx)
     return 0;
 }
 
+/* The template's escape= default (as the compiler reads it), or 0. */
+static unsigned template_escape(const ptc_ir *ir)
+{
+    unsigned esc = 0;
+    for (const ptc_ir_line *l = ir->ctx[PTC_CTX_GENERAL].first; l; l = l->next) {
+        uint32_t name_off, name_len, value_off;
+        if (ptc_comp_general_key(ir, l, &name_off, &name_len, &value_off) != PTC_KEY_ESCAPE) continue;
+        esc = strncmp(ir->src->text + value_off, "xml", 3) == 0 ? PTC_FILTER_XML : 0;
+    }
+    return esc;
+}
+
+static int chain_has(uint32_t chain, unsigned f)
+{
+    for (int i = 0; i < PTC_FILTER_CHAIN; i++)
+        if ((chain >> (i * PTC_FILTER_BITS) & 0xf) == f) return 1;
+    return 0;
+}
+
 /* Phone data that is not restricted to safe characters (CallerID names,
- * passwords, accounts) is inserted into XML unescaped: one warning per
- * template, at the first such variable, naming them all. */
+ * passwords, accounts) inserted into XML without the xml filter (written,
+ * or the template's escape=xml): a warning at each such value, suggesting
+ * the filter, and a note once.  The slots left unescaped are what the phone
+ * list's xml-break check looks at. */
 static void check_xml(ptc_lint *L, ptc_lint_tmpl *tm)
 {
     ptc_ir *ir = tm->ir;
     const ptc_ir_context *cx = &ir->ctx[PTC_CTX_PHONEPROV];
     if (!cx->present || !context_is_xml(ir, cx)) return;
     const char *t = ir->src->text;
-    const ptc_ir_seg *firstseg = NULL, *spell[32];
-    ptc_buf names = PTC_BUF_INIT, seen = PTC_BUF_INIT;
-    unsigned count = 0;
+    unsigned esc = template_escape(ir);
+    int warned = 0;
     for (const ptc_ir_line *l = cx->first; l; l = l->next)
         for (const ptc_ir_seg *s = l->segs; s; s = s->next) {
             if (s->kind != PTC_SEG_VAR) continue;
             if (!slot_in(s->slot, PTC_SLOT_CID_NAME1) && !slot_in(s->slot, PTC_SLOT_PASSWORD1) &&
                 !slot_in(s->slot, PTC_SLOT_ACCOUNT1))
                 continue;
+            if (chain_has(s->filters, PTC_FILTER_XML) || (esc && !chain_has(s->filters, PTC_FILTER_RAW)))
+                continue;
             tm->xml_slots |= 1ull << s->slot;
-            /* seen holds "|SPELLING|" entries so each spelling is named once */
-            ptc_buf key = PTC_BUF_INIT;
-            ptc_buf_printf(&key, "|%.*s|", (int)s->len, t + s->off);
-            int dup = seen.len && memmem(seen.data, seen.len, key.data, key.len);
-            if (!dup) {
-                ptc_buf_put(&seen, key.data, key.len);
-                spell[count < 32 ? count : 31] = s;
-                count++;
-            }
-            ptc_buf_free(&key);
-            if (!firstseg) firstseg = s;
+            const char *name = t + s->off + 1;
+            size_t n = strcspn(name, ":@");
+            ptc_lint_at(L, ir->src, s->off, PTC_WARNING, "xml-unescaped",
+                        "[phoneprov] is XML, and @%.*s@ is inserted as typed: write @%.*s:xml@ "
+                        "(or escape=xml in [general])", (int)n, name, (int)n, name);
+            if (!warned++)
+                ptc_lint_line(L, ir->src, line_no(ir->src, s->off), PTC_NOTE, "xml-unescaped",
+                              "a `&` or `<` in a CallerID name, password or account would make the phone's "
+                              "file invalid XML; ptc lint on the phone list finds such values");
         }
-    if (count > 32) count = 32;
-    for (unsigned i = 0; i < count; i++) {
-        if (i) ptc_buf_puts(&names, i + 1 == count ? " and " : ", ");
-        ptc_buf_put(&names, t + spell[i]->off, spell[i]->len);
-    }
-    if (firstseg) {
-        ptc_lint_at(L, ir->src, firstseg->off, PTC_WARNING, "xml-unescaped",
-                    "[phoneprov] is XML, and %s %s inserted as typed, not XML-escaped",
-                    ptc_buf_cstr(&names), count == 1 ? "is" : "are");
-        ptc_lint_line(L, ir->src, line_no(ir->src, firstseg->off), PTC_NOTE, "xml-unescaped",
-                      "a `&` or `<` in a CallerID name, password or account would make the phone's file "
-                      "invalid XML; ptc lint on the phone list finds such values");
-    }
-    ptc_buf_free(&names);
-    ptc_buf_free(&seen);
+}
+
+/* Syntax phoneprov-tools does not know: it leaves @NAME:filter@ in the file
+ * as text and ignores escape=.  Off by default (-Wptc-only-syntax). */
+static void check_ptc_only(ptc_lint *L, ptc_ir *ir)
+{
+    for (int c = 0; c < PTC_CTX_COUNT; c++)
+        for (const ptc_ir_line *l = ir->ctx[c].first; l; l = l->next) {
+            uint32_t name_off, name_len, value_off;
+            if (c == PTC_CTX_GENERAL &&
+                ptc_comp_general_key(ir, l, &name_off, &name_len, &value_off) == PTC_KEY_ESCAPE)
+                ptc_lint_at(L, ir->src, name_off, PTC_NOTE, "ptc-only-syntax",
+                            "escape= is ptc's: phoneprov-tools ignores it");
+            for (const ptc_ir_seg *s = l->segs; s; s = s->next)
+                if (s->kind == PTC_SEG_VAR && s->filters)
+                    ptc_lint_at(L, ir->src, s->off, PTC_NOTE, "ptc-only-syntax",
+                                "a filter is ptc's: phoneprov-tools writes `%.*s` into the file as it is",
+                                (int)s->len, ir->src->text + s->off);
+        }
 }
 
 static void check_lines(ptc_lint *L, ptc_lint_tmpl *tm)
@@ -573,6 +597,7 @@ ptc_lint_tmpl *ptc_lint_template(ptc_lint *L, ptc_src *src, const char *name, co
         check_general(L, tm->ir);
         check_lines(L, tm);
         check_xml(L, tm);
+        check_ptc_only(L, tm->ir);
     }
     L->t = ptc_xrealloc(L->t, (L->nt + 1) * sizeof *L->t);
     L->t[L->nt++] = tm;

@@ -297,7 +297,7 @@ START_TEST(other_format_version_refused)
     real_file(&b);
     wr32(&b, 8, PTC_BC_FORMAT_VERSION + 1);
     fix_crcs(&b);
-    assert_refused(b.data, b.len, "format version 2, expected 1");
+    assert_refused(b.data, b.len, "format version 3, expected 2");
     wr32(&b, 8, 0);
     fix_crcs(&b);
     assert_refused(b.data, b.len, "format version 0");
@@ -422,7 +422,7 @@ START_TEST(bad_opcode)
 {
     ptc_prog *p = base_prog();
     p->code[5].op = PTC_OP_COUNT;
-    assert_invalid(p, "bad opcode 7 at 5");
+    assert_invalid(p, "bad opcode 8 at 5");
     p = base_prog();
     p->code[5].op = 0xFF;
     assert_invalid(p, "bad opcode 255 at 5");
@@ -441,7 +441,7 @@ START_TEST(key_out_of_range)
 {
     ptc_prog *p = base_prog();
     p->code[0].a = PTC_KEY_COUNT;
-    assert_invalid(p, "bad key 27 at 0");
+    assert_invalid(p, "bad key 28 at 0");
     p = base_prog();
     p->code[2].a = 0xFF;
     assert_invalid(p, "bad key 255 at 2");

@@ -335,7 +335,7 @@ static void replace_by_directory(const char *path)
 
 START_TEST(stale_format_version_recompiled)
 {
-    check_recovers(other_version, "format version 2, expected 1");
+    check_recovers(other_version, "format version 3, expected 2");
 }
 END_TEST
 

@@ -303,7 +303,10 @@ START_TEST(general_every_key_name)
 {
     ptc_buf t = PTC_BUF_INIT;
     ptc_buf_puts(&t, "[general]\n");
-    for (int k = 0; k < PTC_KEY_COUNT; k++) ptc_buf_printf(&t, "%s=v%d\n", ptc_key_names[k], k);
+    /* escape= is read at compile time and takes xml or raw. */
+    for (int k = 0; k < PTC_KEY_COUNT; k++)
+        if (k == PTC_KEY_ESCAPE) ptc_buf_printf(&t, "%s=raw\n", ptc_key_names[k]);
+        else ptc_buf_printf(&t, "%s=v%d\n", ptc_key_names[k], k);
     ptc_prog *p = compile_str(ptc_buf_cstr(&t));
     ck_assert_uint_eq(p->keys_set, (1u << PTC_KEY_COUNT) - 1);
     ck_assert_uint_eq(p->ncode, PTC_KEY_COUNT * 3 + 1);

@@ -57,7 +57,13 @@ static char *lex_dump_diag(const char *text, size_t len, char **diag_out, unsign
         case PTC_TOK_VAR:
             ck_assert_int_ge(t.slot, 0);
             ck_assert_int_lt(t.slot, PTC_SLOT_COUNT);
-            ptc_buf_printf(&out, "VAR(%s)", ptc_slot_names[t.slot]);
+            ptc_buf_printf(&out, "VAR(%s", ptc_slot_names[t.slot]);
+            if (t.filters) {
+                char chain[64];
+                ptc_filter_chain_text(t.filters, chain, sizeof chain);
+                ptc_buf_printf(&out, ":%s", chain);
+            }
+            ptc_buf_putc(&out, ')');
             break;
         }
         if (k == PTC_TOK_END) break;
@@ -331,6 +337,77 @@ START_TEST(lowercase_variable_is_text)
 }
 END_TEST
 
+/* ---- filters ------------------------------------------------------------- */
+
+START_TEST(filters_on_variables)
+{
+    ASSERT_LEX("<a>@CID_NAME:xml@</a>\n", "TEXT(<a>) VAR(CID_NAME1:xml) TEXT(</a>) NL END");
+    ASSERT_LEX("@MAC:upper@ @MAC:lower@ @PASSWORD2:url@ @EXT:raw@\n",
+               "VAR(MAC:upper) TEXT( ) VAR(MAC:lower) TEXT( ) VAR(PASSWORD2:url) TEXT( ) VAR(EXT1:raw) NL END");
+    ASSERT_LEX("@CID_NAME:upper:xml@\n", "VAR(CID_NAME1:upper:xml) NL END");
+    /* The token covers the filters; its payload is the name. */
+    const char *s = "x@EXT2:xml@\n";
+    ptc_src *src = ptc_src_from_mem("t.conf", s, strlen(s));
+    ptc_lex lx;
+    ptc_tok t;
+    ptc_lex_init(&lx, src, NULL);
+    ck_assert_int_eq(ptc_lex_next(&lx, &t), PTC_TOK_TEXT);
+    ck_assert_int_eq(ptc_lex_next(&lx, &t), PTC_TOK_VAR);
+    ck_assert_uint_eq(t.off, 1); ck_assert_uint_eq(t.len, 10);
+    ck_assert_uint_eq(t.val_off, 2); ck_assert_uint_eq(t.val_len, 4);
+    ck_assert_uint_eq(t.filters, PTC_FILTER_XML);
+    ptc_src_free(src);
+}
+END_TEST
+
+START_TEST(filter_on_unknown_name_is_text)
+{
+    /* As the original has it: not a merge variable, so text throughout. */
+    ASSERT_LEX("@FOO:xml@\n", "TEXT(@) TEXT(FOO:xml) TEXT(@) NL END");
+    ASSERT_LEX("a:@b:c@\n", "TEXT(a:) TEXT(@) TEXT(b:c) TEXT(@) NL END");
+}
+END_TEST
+
+/* Lexes text expecting errors: the diagnostics. */
+static char *lex_errors(const char *text)
+{
+    char *dtext = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dtext, &dlen);
+    ptc_diag d;
+    ptc_diag_init(&d, f);
+    ptc_src *src = ptc_src_from_mem("t.conf", text, strlen(text));
+    ptc_lex lx;
+    ptc_lex_init(&lx, src, &d);
+    ptc_tok t;
+    for (int i = 0; i < 100 && ptc_lex_next(&lx, &t) != PTC_TOK_END; i++) {}
+    fclose(f);
+    ptc_src_free(src);
+    return dtext;
+}
+
+START_TEST(unknown_filter_is_an_error_at_its_column)
+{
+    char *e = lex_errors("[phoneprov]\n<a>@CID_NAME:xlm@</a>\n");
+    ck_assert_str_eq(e, "t.conf:2:14: error: unknown filter `xlm`; did you mean `xml`? [unknown-filter]\n"
+                        "    <a>@CID_NAME:xlm@</a>\n"
+                        "                 ^\n");
+    free(e);
+    e = lex_errors("@MAC:upper:XML@\n");
+    ck_assert_str_eq(e, "t.conf:1:12: error: unknown filter `XML`; did you mean `xml`? [unknown-filter]\n"
+                        "    @MAC:upper:XML@\n"
+                        "               ^\n");
+    free(e);
+    e = lex_errors("@MAC:json@ @MAC:@\n");
+    ck_assert(strstr(e, "t.conf:1:6: error: unknown filter `json`: use raw, xml, url, upper or lower"));
+    ck_assert(strstr(e, "t.conf:1:17: error: unknown filter ``: use raw, xml, url, upper or lower"));
+    free(e);
+    e = lex_errors("@MAC:xml:xml:xml:xml:xml:xml:xml:xml@\n");
+    ck_assert(strstr(e, "more than 7 filters on one variable [unknown-filter]"));
+    free(e);
+}
+END_TEST
+
 /* ---- lines ---------------------------------------------------------------- */
 
 START_TEST(empty_lines_skipped)
@@ -447,6 +524,9 @@ static Suite *lex_suite(void)
     tcase_add_test(tc, unknown_variable_rescans_after_at);
     tcase_add_test(tc, double_at_is_text);
     tcase_add_test(tc, lowercase_variable_is_text);
+    tcase_add_test(tc, filters_on_variables);
+    tcase_add_test(tc, filter_on_unknown_name_is_text);
+    tcase_add_test(tc, unknown_filter_is_an_error_at_its_column);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("lines");

@@ -144,8 +144,29 @@ START_TEST(template_xml_slots)
     ck_assert(t->xml_slots & (1ull << PTC_SLOT_CID_NAME2));
     ck_assert(t->xml_slots & (1ull << PTC_SLOT_ACCOUNT1));
     ck_assert(!(t->xml_slots & (1ull << PTC_SLOT_EXT1)));
+    ck_assert_uint_eq(c.diag.warnings, 2);      /* one at each value, */
+    ck_assert_uint_eq(c.diag.notes, 1);         /* one note */
+    cap_close(&c);
+
+    /* Escaped by a filter, or by the template's default: no warning, and
+     * the phone list's xml-break has nothing to look at; raw opts out. */
+    cap_open(&c);
+    t = ptc_lint_template(&c.L, mem("y.conf",
+        "[general]\n[phoneprov]\n<a>@CID_NAME2:xml@</a>\n<b>@USERNAME:upper:xml@</b>\n"), "y", NULL);
+    ck_assert_uint_eq(t->xml_slots, 0);
+    ck_assert_uint_eq(c.diag.warnings, 0);
+    cap_close(&c);
+    cap_open(&c);
+    t = ptc_lint_template(&c.L, mem("z.conf",
+        "[general]\nescape=xml\n[phoneprov]\n<a>@CID_NAME2@</a>\n<b>@USERNAME:raw@</b>\n"), "z", NULL);
+    ck_assert(!(t->xml_slots & (1ull << PTC_SLOT_CID_NAME2)));
+    ck_assert(t->xml_slots & (1ull << PTC_SLOT_ACCOUNT1));
     ck_assert_uint_eq(c.diag.warnings, 1);
-    ck_assert_uint_eq(c.diag.notes, 1);
+    ck_assert_str_eq(cap_text(&c), "z.conf:5:4: warning: [phoneprov] is XML, and @USERNAME@ is inserted as typed: "
+                     "write @USERNAME:xml@ (or escape=xml in [general]) [xml-unescaped]\n"
+                     "    <b>@USERNAME:raw@</b>\n       ^\n"
+                     "z.conf:5: note: a `&` or `<` in a CallerID name, password or account would make the phone's "
+                     "file invalid XML; ptc lint on the phone list finds such values [xml-unescaped]\n");
     cap_close(&c);
 }
 END_TEST

@@ -128,6 +128,8 @@ static void check_golden(const char *name)
 
 GOLDEN(text)                /* text kept as is, empty lines dropped, space lines kept */
 GOLDEN(variables)           /* every variable, indexed 1..6 with defaults, USERNAME */
+GOLDEN(filters)             /* xml, url, upper, lower, raw, chains; not a variable: text */
+GOLDEN(filters_default)     /* escape=xml: [phoneprov] only, raw opts out, never twice */
 GOLDEN(guards)              /* #<ext>, #<!a!b!>, *72 and 70#, whole-string match */
 GOLDEN(escapes)             /* \# and \[ at line start and after a guard */
 GOLDEN(unknown_words)       /* @FOO@, @ext@, @@ kept; @FOO@EXT@ finds @EXT@ */
@@ -415,6 +417,8 @@ static Suite *vm_suite(void)
     TCase *tc = tcase_create("golden");
     tcase_add_test(tc, golden_text);
     tcase_add_test(tc, golden_variables);
+    tcase_add_test(tc, golden_filters);
+    tcase_add_test(tc, golden_filters_default);
     tcase_add_test(tc, golden_guards);
     tcase_add_test(tc, golden_escapes);
     tcase_add_test(tc, golden_unknown_words);

@@ -22,7 +22,7 @@
 #include "ptc/buf.h"
 
 #define PTC_BC_MAGIC          "PTCB\r\n\x1a\n"
-#define PTC_BC_FORMAT_VERSION 1u
+#define PTC_BC_FORMAT_VERSION 2u   /* 2: FVAR, filters */
 #define PTC_VERSION_STRING    "0.1.0"
 #define PTC_VERSION_CODE      0x000100u   /* major<<16 | minor<<8 | patch */
 

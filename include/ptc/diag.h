@@ -53,4 +53,9 @@ void ptc_diag_set_color_auto(ptc_diag *d);
 void ptc_diag_finish(ptc_diag *d);
 
 
+/* The candidate closest to word (case-insensitive edit distance), or NULL
+ * when none is close enough to be a likely typo.  cands is NULL-terminated.
+ * (For did-you-mean in the front end and in lint.) */
+const char *ptc_diag_suggest(const char *word, size_t len, const char *const *cands);
+
 #endif

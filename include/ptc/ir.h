@@ -20,8 +20,9 @@ typedef enum { PTC_SEG_TEXT, PTC_SEG_VAR } ptc_seg_kind;
 
 typedef struct ptc_ir_seg {
     ptc_seg_kind kind;
-    uint32_t off, len;          /* TEXT: source bytes; VAR: the whole @NAME@ */
+    uint32_t off, len;          /* TEXT: source bytes; VAR: the whole @NAME[:f...]@ */
     int slot;                   /* VAR only */
+    uint32_t filters;           /* VAR only: the filter chain written (lang.h) */
     struct ptc_ir_seg *next;
 } ptc_ir_seg;
 

@@ -6,6 +6,7 @@
 #define PTC_LANG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Contexts, in the order the original tool processes them. */
 #define PTC_CONTEXTS(X)        \
@@ -76,7 +77,8 @@ typedef enum {
     X(PJSIP_PATH,          "pjsip_path")          \
     X(PJSIP_FILE,          "pjsip_file")          \
     X(SQL_ENABLE,          "sql_enable")          \
-    X(SIP_DRIVER,          "sip_driver")
+    X(SIP_DRIVER,          "sip_driver")          \
+    X(ESCAPE,              "escape")
 
 typedef enum {
 #define X(id, name) PTC_KEY_##id,
@@ -84,6 +86,38 @@ typedef enum {
 #undef X
     PTC_KEY_COUNT
 } ptc_key;
+
+/* Filters, written after a variable's name: @CID_NAME:xml@, @MAC:upper@,
+ * chains left to right (@CID_NAME:upper:xml@).  RAW is no change, and opts
+ * a variable out of the template's default (escape=xml in [general]).  A
+ * chain is packed into 32 bits, PTC_FILTER_BITS per filter, first filter in
+ * the low bits, 0 ending it: resolved at compile time, so the VM compares
+ * no names. */
+#define PTC_FILTERS(X) \
+    X(RAW,   "raw")   \
+    X(XML,   "xml")   \
+    X(URL,   "url")   \
+    X(UPPER, "upper") \
+    X(LOWER, "lower")
+
+typedef enum {
+    PTC_FILTER_NONE = 0,
+#define X(id, name) PTC_FILTER_##id,
+    PTC_FILTERS(X)
+#undef X
+    PTC_FILTER_COUNT
+} ptc_filter;
+
+#define PTC_FILTER_BITS  4
+#define PTC_FILTER_CHAIN 7      /* filters in one chain at most */
+
+extern const char *const ptc_filter_names[PTC_FILTER_COUNT];   /* [0] is "" */
+/* Filter by exact name, or -1. */
+int ptc_filter_lookup(const char *name, size_t len);
+/* 1 if chain is well formed: known filters, none after the first 0. */
+int ptc_filter_chain_valid(uint32_t chain);
+/* The chain as written after the name ("upper:xml"), into out. */
+void ptc_filter_chain_text(uint32_t chain, char *out, size_t n);
 
 extern const char *const ptc_ctx_names[PTC_CTX_COUNT];
 extern const char *const ptc_slot_names[PTC_SLOT_COUNT];

@@ -29,15 +29,16 @@ typedef enum {
     PTC_TOK_GUARD_ONLY,  /* #<ext>       val: ext */
     PTC_TOK_GUARD_EXCEPT,/* #<!a!b!>     val: a!b */
     PTC_TOK_TEXT,        /* literal bytes, val: the bytes */
-    PTC_TOK_VAR,         /* @NAME@ of a merge variable, slot */
+    PTC_TOK_VAR,         /* @NAME@ or @NAME:filter...@ of a merge variable: slot, filters */
     PTC_TOK_NUL          /* a NUL byte in the text: an error */
 } ptc_tok_kind;
 
 typedef struct ptc_tok {
     ptc_tok_kind kind;
     uint32_t off, len;          /* the whole token */
-    uint32_t val_off, val_len;  /* its payload */
+    uint32_t val_off, val_len;  /* its payload (a VAR: the name) */
     int slot;
+    uint32_t filters;           /* a VAR's filter chain (lang.h), 0: none */
 } ptc_tok;
 
 typedef struct ptc_lex {

@@ -46,6 +46,7 @@ typedef struct ptc_lint {
     ptc_cfg    *cfg;            /* for PHONEPROV_BASE_DIR and --root; may be NULL */
     const char *templates_dir;  /* --templates DIR, or NULL: base dir/templates */
     char      **disabled;       /* -Wno-CODE, NULL-terminated, borrowed; may be NULL */
+    char      **enabled;        /* -WCODE for the codes off by default (the same) */
     ptc_lint_tmpl **t;
     size_t      nt;
 } ptc_lint;
@@ -76,7 +77,8 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src);
  * when none is close enough to be a likely typo.  cands is NULL-terminated. */
 const char *ptc_lint_suggest(const char *word, size_t len, const char *const *cands);
 
-/* 1 when code was turned off with -Wno-CODE. */
+/* 1 when code was turned off with -Wno-CODE, or is off by default
+ * (ptc-only-syntax) and was not turned on with -WCODE. */
 int ptc_lint_disabled(const ptc_lint *L, const char *code);
 
 /* Shared by src/lint*.c: report a lint finding unless its code is turned

@@ -46,6 +46,10 @@ done
 
 # ---- lint and run agree -------------------------------------------------------
 # Every error `ptc run -n` reports on a phone list, lint reports word for word.
+# Notes for users who must stay compatible with phoneprov-tools: off by default.
+golden "misc/ptc-only.expected" -Wptc-only-syntax t/xml-filters.conf
+if lint_out t/xml-filters.conf | grep -q ptc-only-syntax; then fail "ptc-only-syntax on by default"; else ok; fi
+
 R=$(mkroot agree)
 cp "$FX"/tmpl/*.conf "$R/mnt/kd/phoneprov/templates/"
 for f in "$FX"/l/*.conf; do

@@ -2,7 +2,7 @@
 """Writes the bytecode loader's regression inputs: each NAME.bin is
 base.ptcb.src (the cache file of the template
   [general] / vendor=v@EXT@ / [phoneprov] / #<201>a @EXT@ / b
-compiled by ptc 0.1.0, format 1) with one defect, and NAME.why the reason
+compiled by ptc 0.1.0, format 2) with one defect, and NAME.why the reason
 ptc_bc_decode must give (`ptc disasm -v` prints it as a cache miss).
 Defects after the checksums get valid CRCs so the deeper checks run.
 Run from this directory: python3 gen.py"""
@@ -31,7 +31,7 @@ b = bytearray(base); case('truncated', b[:30], 'truncated header (30 bytes)')
 b = bytearray(base); b[0:4] = b'XXXX'; case('bad-magic', b, 'not a ptc bytecode file')
 b = bytearray(base); b[20] ^= 1; case('header-crc', b, 'header checksum mismatch')
 b = bytearray(base); b[200] ^= 1; case('trailer-crc', b, 'checksum mismatch')
-b = bytearray(base); struct.pack_into('<I', b, 8, 2); case('format-version', recrc(b), 'format version 2, expected 1')
+b = bytearray(base); struct.pack_into('<I', b, 8, 3); case('format-version', recrc(b), 'format version 3, expected 2')
 b = bytearray(base); struct.pack_into('<I', b, 32, 7); case('section-count', recrc(b), '7 sections, expected 6')
 b = bytearray(base); struct.pack_into('<I', b, HDR + 12 * 3 + 4, 0xFFFFFFF0); case('section-bounds', recrc(b), 'section 4 out of bounds')
 b = bytearray(base); struct.pack_into('<I', b, HDR + 12 * 1, 9); case('section-id', recrc(b), 'section 1 has id 9')
@@ -40,8 +40,8 @@ b = bytearray(base); struct.pack_into('<I', b, insn_at(b, 5) + 8, 3); case('jump
 b = bytearray(base); struct.pack_into('<I', b, insn_at(b, 5) + 8, 11); case('jump-past-end', recrc(b), 'bad jump target 11 at 5')
 b = bytearray(base); struct.pack_into('<I', b, insn_at(b, 6) + 4, 5); case('constant-index', recrc(b), 'bad constant 5 at 6')
 b = bytearray(base); b[insn_at(b, 7) + 1] = 38; case('bad-slot', recrc(b), 'bad slot 38 at 7')
-b = bytearray(base); b[insn_at(b, 3) + 1] = 27; case('bad-key', recrc(b), 'bad key 27 at 3')
-b = bytearray(base); b[insn_at(b, 6)] = 7; case('bad-opcode', recrc(b), 'bad opcode 7 at 6')
+b = bytearray(base); b[insn_at(b, 3) + 1] = 28; case('bad-key', recrc(b), 'bad key 28 at 3')
+b = bytearray(base); b[insn_at(b, 6)] = 8; case('bad-opcode', recrc(b), 'bad opcode 8 at 6')
 b = bytearray(base); b[insn_at(b, 6) + 2] = 1; case('reserved-bits', recrc(b), 'reserved bits set at 6')
 b = bytearray(base); b[insn_at(b, 10)] = 0; struct.pack_into('<I', b, insn_at(b, 10) + 4, 0); case('no-ret', recrc(b), 'code does not end in RET')
 _, koff, _ = sections(base)[2]
