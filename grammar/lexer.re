@@ -108,7 +108,7 @@ static uint32_t lex_filters(ptc_lex *lx, const char *p, const char *end)
         int k = ptc_filter_lookup(f, (size_t)(p - f));
         if (k < 0 || n == PTC_FILTER_CHAIN) {
             if (!lx->diag) return chain;
-            const char *s = k < 0 ? ptc_diag_suggest(f, (size_t)(p - f), ptc_filter_names + 1) : NULL;
+            const char *s = k < 0 ? ptc_diag_suggest(f, (size_t)(p - f), ptc_filter_spellings) : NULL;
             if (n == PTC_FILTER_CHAIN)
                 ptc_diag_at(lx->diag, lx->src, off_of(lx, f), PTC_ERROR, "unknown-filter",
                             "more than %d filters on one variable", PTC_FILTER_CHAIN);

@@ -81,6 +81,13 @@ const char *const ptc_filter_names[PTC_FILTER_COUNT] = {
 #undef X
 };
 
+const char *const ptc_filter_spellings[] = {
+#define X(id, name) name,
+    PTC_FILTERS(X)
+#undef X
+    NULL
+};
+
 int ptc_filter_lookup(const char *name, size_t len)
 {
     int f = lookup(ptc_filter_names, PTC_FILTER_COUNT, name, len);

@@ -253,8 +253,13 @@ static int field_shown(unsigned k, const char *s, uint32_t n)
             uint32_t elen = slash ? (uint32_t)(slash - (s + v[i].off)) : v[i].len;
             if ((elen || i == 0) && !valid_ext(s + v[i].off, elen)) return 0;
         }
-        return 1;
-    case 5: return s[0] != '#' && valid_account(s, n);
+        return m <= PTC_MAX_LINES;
+    case 5:
+        if (s[0] == '#') return 0;
+        m = split_list(s, all, v, PTC_MAX_LINES + 1);
+        for (unsigned i = 0; i < m && i < PTC_MAX_LINES + 1; i++)
+            if (!valid_account(s + v[i].off, v[i].len)) return 0;
+        return m <= PTC_MAX_LINES;
     default: return 0;          /* the password, and anything after the account */
     }
 }

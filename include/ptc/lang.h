@@ -112,6 +112,7 @@ typedef enum {
 #define PTC_FILTER_CHAIN 7      /* filters in one chain at most */
 
 extern const char *const ptc_filter_names[PTC_FILTER_COUNT];   /* [0] is "" */
+extern const char *const ptc_filter_spellings[];    /* the names, NULL-terminated */
 /* Filter by exact name, or -1. */
 int ptc_filter_lookup(const char *name, size_t len);
 /* 1 if chain is well formed: known filters, none after the first 0. */
