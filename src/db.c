@@ -264,3 +264,38 @@ out:
     ptc_buf_free(&want);
     return rc;
 }
+
+int ptc_db_read(const char *path, int (*each)(const ptc_db_row *row, void *ctx), void *ctx, ptc_diag *diag)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step = SQLITE_DONE;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) goto done;
+    sqlite3_busy_timeout(h, 2000);
+    if (sqlite3_prepare_v2(h, "SELECT ext, cid_name, cid_num, account, line, mac_addr, template, model, "
+                           "vendor, sip_driver FROM phoneprov ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        ptc_db_row r;
+        memset(&r, 0, sizeof r);
+        r.ext = col(st, 0, &r.ext_len);
+        r.cid_name = col(st, 1, &r.cid_name_len);
+        r.cid_num = col(st, 2, &r.cid_num_len);
+        r.account = col(st, 3, &r.account_len);
+        r.line = sqlite3_column_int(st, 4);
+        int n;
+        r.mac_addr = col(st, 5, &n);
+        r.template_ = col(st, 6, &r.template_len);
+        r.model = col(st, 7, &r.model_len);
+        r.vendor = col(st, 8, &r.vendor_len);
+        r.sip_driver = col(st, 9, &n);
+        if (each(&r, ctx) != 0) { step = SQLITE_DONE; break; }
+    }
+    if (step == SQLITE_DONE) rc = 0;
+done:
+    if (rc != 0)
+        ptc_diag_plain(diag, PTC_ERROR, "sqlite", "phone table %s: %s", path, h ? sqlite3_errmsg(h) : "cannot open");
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return rc;
+}

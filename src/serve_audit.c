@@ -16,6 +16,7 @@
 #include "ptc/serve.h"
 #include "ptc/buf.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -323,4 +324,84 @@ void ptc_serve_audit_close(ptc_serve_audit *a)
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->flush_mu);
     free(a);
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+struct ptc_audit_reader {
+    sqlite3 *db;
+    sqlite3_stmt *phone, *stat;
+};
+
+ptc_audit_reader *ptc_audit_reader_open(const char *path, char *why, size_t whylen)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) { snprintf(why, whylen, "%s: %s", path, strerror(errno)); return NULL; }
+    ptc_audit_reader *r = ptc_xcalloc(1, sizeof *r);
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db, "SELECT path, fetched_at, client_addr, firmware, file_mtime_ns "
+                           "FROM phoneprov_fetch WHERE mac_addr = ?1 ORDER BY fetched_at DESC, path",
+                           -1, &r->phone, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "audit database %s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+        ptc_audit_reader_close(r);
+        errno = EINVAL;
+        return NULL;
+    }
+    sqlite3_busy_timeout(r->db, 2000);
+    /* Written by servers since the counters came: may be missing. */
+    sqlite3_prepare_v2(r->db, "SELECT value FROM phoneprov_serve_stats WHERE name = ?1", -1, &r->stat, NULL);
+    return r;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", v && *v ? v : "-");
+}
+
+void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *mac, ptc_fetch_state *st)
+{
+    ptc_buf_reset(&st->stale);
+    st->fetched = 0;
+    st->when = 0;
+    snprintf(st->addr, sizeof st->addr, "-");
+    snprintf(st->firmware, sizeof st->firmware, "-");
+    if (!r) return;
+    sqlite3_reset(r->phone);
+    sqlite3_bind_text(r->phone, 1, mac, 12, SQLITE_STATIC);
+    while (sqlite3_step(r->phone) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(r->phone, 0);
+        if (!st->fetched) {
+            st->when = sqlite3_column_int64(r->phone, 1);
+            copy_col(r->phone, 2, st->addr, sizeof st->addr);
+            copy_col(r->phone, 3, st->firmware, sizeof st->firmware);
+            st->fetched = 1;
+        }
+        int64_t then = sqlite3_column_int64(r->phone, 4);
+        ptc_buf full = PTC_BUF_INIT;
+        ptc_buf_printf(&full, "%s/%s", base, path ? path : "");
+        struct stat sb;
+        const char *what = NULL;
+        if (stat(ptc_buf_cstr(&full), &sb) != 0) what = " (gone)";
+        else if ((int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec > then) what = "";
+        if (what) ptc_buf_printf(&st->stale, "%s%s%s", st->stale.len ? ", " : "", path ? path : "?", what);
+        ptc_buf_free(&full);
+    }
+}
+
+long long ptc_audit_reader_stat(ptc_audit_reader *r, const char *name)
+{
+    if (!r || !r->stat) return 0;
+    sqlite3_reset(r->stat);
+    sqlite3_bind_text(r->stat, 1, name, -1, SQLITE_STATIC);
+    return sqlite3_step(r->stat) == SQLITE_ROW ? sqlite3_column_int64(r->stat, 0) : 0;
+}
+
+void ptc_audit_reader_close(ptc_audit_reader *r)
+{
+    if (!r) return;
+    sqlite3_finalize(r->phone);
+    sqlite3_finalize(r->stat);
+    sqlite3_close(r->db);
+    free(r);
 }

@@ -13,11 +13,11 @@
 #include "ptc/cmd.h"
 #include "ptc/fsutil.h"
 #include "ptc/commit.h"
+#include "ptc/db.h"
 #include "ptc/map.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,70 +31,66 @@ typedef struct phone {
     char *model, *vendor;
 } phone;
 
-static char *col_dup(sqlite3_stmt *st, int i)
+typedef struct reading {
+    phone *v;
+    size_t n, cap;
+    ptc_map by_mac;             /* MAC value + 1 -> index + 1: exact, no collision */
+} reading;
+
+static char *dup_n(const char *s, int n)
 {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return ptc_xstrdup(v ? v : "");
+    char *d = ptc_xmalloc((size_t)n + 1);
+    memcpy(d, s, (size_t)n);
+    d[n] = '\0';
+    return d;
+}
+
+/* One row of the phone table: a new phone, or another line of one. */
+static int add_row(const ptc_db_row *row, void *ctx)
+{
+    reading *R = ctx;
+    char mac[13];
+    if (!ptc_serve_mac_norm(row->mac_addr, mac)) return 0;
+    int fresh = 0;
+    uint32_t *slot = ptc_map_put(&R->by_mac, ptc_serve_mac_value(mac) + 1, &fresh);
+    if (fresh) {
+        if (R->n == R->cap) {
+            R->cap = R->cap ? R->cap * 2 : 64;
+            R->v = ptc_xrealloc(R->v, R->cap * sizeof *R->v);
+        }
+        phone *p = &R->v[R->n++];
+        memset(p, 0, sizeof *p);
+        memcpy(p->mac, mac, 13);
+        p->mac_text = ptc_xstrdup(row->mac_addr);
+        p->model = dup_n(row->model, row->model_len);
+        p->vendor = dup_n(row->vendor, row->vendor_len);
+        *slot = (uint32_t)R->n;
+    }
+    phone *p = &R->v[*slot - 1];
+    if (row->ext_len) {
+        if (p->exts.len) ptc_buf_putc(&p->exts, ',');
+        ptc_buf_put(&p->exts, row->ext, (size_t)row->ext_len);
+    }
+    return 0;
 }
 
 /* Reads the phones, one per MAC, in table order.  -1 with a message. */
 static int read_phones(const char *path, phone **out, size_t *n)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
+    reading R;
+    memset(&R, 0, sizeof R);
     *out = NULL;
     *n = 0;
     if (!ptc_exists(path)) {
         fprintf(stderr, "ptc status: error: phone table %s: no such file\n", path);
-        goto done;
+        return -1;
     }
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT mac_addr, ext, model, vendor FROM phoneprov ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "ptc status: error: phone table %s: %s\n", path,
-                db ? sqlite3_errmsg(db) : "cannot open");
-        goto done;
-    }
-    sqlite3_busy_timeout(db, 2000);
-    int step;
-    size_t cap = 0;
-    ptc_map by_mac = {0};       /* MAC value + 1 -> index + 1: exact, no collision */
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        char mac[13];
-        const char *m = (const char *)sqlite3_column_text(st, 0);
-        if (!ptc_serve_mac_norm(m, mac)) continue;
-        int fresh = 0;
-        uint32_t *slot = ptc_map_put(&by_mac, ptc_serve_mac_value(mac) + 1, &fresh);
-        if (fresh) {
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 64;
-                *out = ptc_xrealloc(*out, cap * sizeof **out);
-            }
-            phone *p = &(*out)[(*n)++];
-            memset(p, 0, sizeof *p);
-            memcpy(p->mac, mac, 13);
-            p->mac_text = col_dup(st, 0);
-            p->model = col_dup(st, 2);
-            p->vendor = col_dup(st, 3);
-            *slot = (uint32_t)*n;
-        }
-        phone *p = &(*out)[*slot - 1];
-        const char *ext = (const char *)sqlite3_column_text(st, 1);
-        if (ext && *ext) {
-            if (p->exts.len) ptc_buf_putc(&p->exts, ',');
-            ptc_buf_puts(&p->exts, ext);
-        }
-    }
-    ptc_map_free(&by_mac);
-    if (step != SQLITE_DONE) {
-        fprintf(stderr, "ptc status: error: phone table %s: %s\n", path, sqlite3_errmsg(db));
-        goto done;
-    }
-    rc = 0;
-done:
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ptc_diag diag;
+    ptc_diag_init(&diag, stderr);
+    int rc = ptc_db_read(path, add_row, &R, &diag);
+    ptc_map_free(&R.by_mac);
+    *out = R.v;
+    *n = R.n;
     return rc;
 }
 
@@ -110,28 +106,45 @@ static void phones_free(phone *p, size_t n)
 }
 
 /* The server's counters (phoneprov_serve_stats), one line, when any. */
-static void print_serve_stats(sqlite3 *adb)
+static void print_serve_stats(ptc_audit_reader *adb)
 {
     static const char *const names[][2] = {
         {"misses", "misses (404)"}, {"throttled", "throttled (miss budget spent)"},
         {"denied", "connections off the allowlist"}, {"head_timeouts", "late request heads"},
         {"log_dropped", "access log lines dropped"}, {"audit_dropped", "audit entries dropped"},
     };
-    sqlite3_stmt *st = NULL;
-    if (!adb || sqlite3_prepare_v2(adb, "SELECT value FROM phoneprov_serve_stats WHERE name = ?1",
-                                   -1, &st, NULL) != SQLITE_OK)
-        return;
     ptc_buf line = PTC_BUF_INIT;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, names[i][0], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) == 0) continue;
-        ptc_buf_printf(&line, "%s%lld %s", line.len ? ", " : "", (long long)sqlite3_column_int64(st, 0),
-                       names[i][1]);
+        long long v = ptc_audit_reader_stat(adb, names[i][0]);
+        if (v) ptc_buf_printf(&line, "%s%lld %s", line.len ? ", " : "", v, names[i][1]);
     }
     if (line.len) printf("ptc serve so far: %s\n", ptc_buf_cstr(&line));
     ptc_buf_free(&line);
-    sqlite3_finalize(st);
+}
+
+/* One phone's line; the counts of its state. */
+static void print_phone(phone *p, ptc_audit_reader *adb, const char *base, unsigned counts[3])
+{
+    ptc_fetch_state st = {0};
+    ptc_audit_reader_phone(adb, base, p->mac, &st);
+    ptc_buf model = PTC_BUF_INIT;
+    ptc_buf_printf(&model, "%s%s%s%s", p->model, p->vendor[0] ? " (" : "", p->vendor, p->vendor[0] ? ")" : "");
+    char when[32] = "-";
+    if (st.fetched) {
+        time_t t = (time_t)st.when;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+    const char *state;
+    if (!st.fetched) { state = "NEVER fetched"; counts[1]++; }
+    else if (st.stale.len) { state = "STALE: "; counts[2]++; }
+    else { state = "ok"; counts[0]++; }
+    printf("%-17s %-10s %-24s %-20s %-15s %-12s %s%s\n", p->mac_text,
+           p->exts.len ? ptc_buf_cstr(&p->exts) : "-", ptc_buf_cstr(&model), when, st.addr, st.firmware,
+           state, st.stale.len ? ptc_buf_cstr(&st.stale) : "");
+    ptc_buf_free(&model);
+    ptc_buf_free(&st.stale);
 }
 
 static void status_usage(FILE *f)
@@ -166,8 +179,7 @@ int ptc_cmd_status(int argc, char **argv)
     char *db_path = NULL, *audit_path = NULL, *base = NULL;
     phone *phones = NULL;
     size_t nphones = 0;
-    sqlite3 *adb = NULL;
-    sqlite3_stmt *st = NULL;
+    ptc_audit_reader *adb = NULL;
     optind = 0;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -202,72 +214,26 @@ int ptc_cmd_status(int argc, char **argv)
     if (pending)
         fprintf(stderr, "ptc status: warning: a run stopped after its commit point: the files may be half "
                 "old and half new until `ptc run` (or `ptc serve`) finishes it\n");
-    if (!ptc_exists(audit_path)) {
+    char why[512];
+    if (!(adb = ptc_audit_reader_open(audit_path, why, sizeof why))) {
+        if (errno != ENOENT) {
+            fprintf(stderr, "ptc status: error: %s\n", why);
+            goto done;
+        }
         fprintf(stderr, "ptc status: note: no audit database %s yet: no fetch recorded\n", audit_path);
-    } else if (sqlite3_open_v2(audit_path, &adb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-               sqlite3_prepare_v2(adb, "SELECT path, fetched_at, client_addr, firmware, file_mtime_ns "
-                                  "FROM phoneprov_fetch WHERE mac_addr = ?1 ORDER BY fetched_at DESC, path",
-                                  -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "ptc status: error: audit database %s: %s\n", audit_path,
-                adb ? sqlite3_errmsg(adb) : "cannot open");
-        goto done;
     }
-    if (adb) sqlite3_busy_timeout(adb, 2000);
-
-    unsigned n_ok = 0, n_never = 0, n_stale = 0;
+    unsigned counts[3] = {0, 0, 0};    /* ok, never, stale */
     printf("%-17s %-10s %-24s %-20s %-15s %-12s %s\n", "MAC", "EXT", "MODEL", "LAST FETCH (UTC)",
            "ADDRESS", "FIRMWARE", "STATE");
-    for (size_t i = 0; i < nphones; i++) {
-        phone *p = &phones[i];
-        ptc_buf model = PTC_BUF_INIT, stale = PTC_BUF_INIT;
-        char when[32] = "-", addr[64] = "-", fw[64] = "-";
-        int fetched = 0;
-        ptc_buf_printf(&model, "%s%s%s%s", p->model, p->vendor[0] ? " (" : "", p->vendor, p->vendor[0] ? ")" : "");
-        if (st) {
-            sqlite3_reset(st);
-            sqlite3_bind_text(st, 1, p->mac, 12, SQLITE_STATIC);
-            while (sqlite3_step(st) == SQLITE_ROW) {
-                const char *path = (const char *)sqlite3_column_text(st, 0);
-                if (!fetched) {
-                    time_t t = (time_t)sqlite3_column_int64(st, 1);
-                    struct tm tm;
-                    gmtime_r(&t, &tm);
-                    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-                    const char *a = (const char *)sqlite3_column_text(st, 2);
-                    const char *f = (const char *)sqlite3_column_text(st, 3);
-                    snprintf(addr, sizeof addr, "%s", a && *a ? a : "-");
-                    snprintf(fw, sizeof fw, "%s", f && *f ? f : "-");
-                    fetched = 1;
-                }
-                int64_t then = sqlite3_column_int64(st, 4);
-                ptc_buf full = PTC_BUF_INIT;
-                ptc_buf_printf(&full, "%s/%s", base, path ? path : "");
-                struct stat sb;
-                const char *what = NULL;
-                if (stat(ptc_buf_cstr(&full), &sb) != 0) what = " (gone)";
-                else if ((int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec > then) what = "";
-                if (what) ptc_buf_printf(&stale, "%s%s%s", stale.len ? ", " : "", path ? path : "?", what);
-                ptc_buf_free(&full);
-            }
-        }
-        const char *state;
-        if (!fetched) { state = "NEVER fetched"; n_never++; }
-        else if (stale.len) { state = "STALE: "; n_stale++; }
-        else { state = "ok"; n_ok++; }
-        printf("%-17s %-10s %-24s %-20s %-15s %-12s %s%s\n", p->mac_text,
-               p->exts.len ? ptc_buf_cstr(&p->exts) : "-", ptc_buf_cstr(&model), when, addr, fw,
-               state, stale.len ? ptc_buf_cstr(&stale) : "");
-        ptc_buf_free(&model);
-        ptc_buf_free(&stale);
-    }
+    for (size_t i = 0; i < nphones; i++) print_phone(&phones[i], adb, base, counts);
+    unsigned n_ok = counts[0], n_never = counts[1], n_stale = counts[2];
     printf("%zu phone%s: %u up to date, %u never fetched, %u stale\n", nphones, nphones == 1 ? "" : "s",
            n_ok, n_never, n_stale);
     print_serve_stats(adb);
     /* 3, as `ptc run` uses it: the run worked, something needs a person. */
     rc = check && (n_never || n_stale || pending) ? 3 : PTC_EXIT_OK;
 done:
-    sqlite3_finalize(st);
-    sqlite3_close(adb);
+    ptc_audit_reader_close(adb);
     phones_free(phones, nphones);
     free(db_path);
     free(audit_path);

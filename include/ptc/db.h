@@ -50,4 +50,9 @@ int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows);
 /* 1 when a table of that name exists. */
 int ptc_db_has_table(ptc_db *db, const char *name);
 
+/* Reads the phoneprov table of path read-only, in id order: calls each(row,
+ * ctx) per row (its strings valid for the call; mac_addr as written).  A
+ * missing file or table is an error.  0, or -1 after reporting. */
+int ptc_db_read(const char *path, int (*each)(const ptc_db_row *row, void *ctx), void *ctx, ptc_diag *diag);
+
 #endif

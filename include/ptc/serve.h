@@ -244,6 +244,29 @@ size_t ptc_serve_audit_queued(ptc_serve_audit *a);
 /* Adds delta to counter stat, written with the next flush.  a NULL accepted. */
 void ptc_serve_audit_count(ptc_serve_audit *a, int stat, uint64_t delta);
 
+/* ---- reading the audit (ptc status, ptc notify --changed) ---------------- */
+
+typedef struct ptc_audit_reader ptc_audit_reader;
+
+/* What the audit says of one phone. */
+typedef struct ptc_fetch_state {
+    int fetched;                /* any fetch recorded */
+    int64_t when;               /* the last one (unix seconds) */
+    char addr[64], firmware[64];
+    ptc_buf stale;              /* "path, path (gone)": files changed since they
+                                 * were fetched; empty when none (caller frees) */
+} ptc_fetch_state;
+
+/* Opens the audit database read-only.  NULL with errno ENOENT when it does
+ * not exist yet; NULL with a reason in why otherwise. */
+ptc_audit_reader *ptc_audit_reader_open(const char *path, char *why, size_t whylen);
+/* Fills st for the phone of 12-hex-digit mac; files are looked at below
+ * base (the provisioning tree) to tell whether they changed since. */
+void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *mac, ptc_fetch_state *st);
+/* The server's summed counters by name (0 when absent). */
+long long ptc_audit_reader_stat(ptc_audit_reader *r, const char *name);
+void ptc_audit_reader_close(ptc_audit_reader *r);      /* NULL accepted */
+
 /* The SQL that creates the audit table (for docs and tests). */
 extern const char ptc_serve_audit_schema[];
 
