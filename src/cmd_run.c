@@ -1,6 +1,7 @@
 /* ptc run: options, the SIP server address, -a/-A, -r/-R, the run lock. */
 #include "ptc/cmd.h"
 #include "ptc/commit.h"
+#include "ptc/notify.h"
 #include "ptc/run.h"
 #include "ptc/buf.h"
 #include "ptc/fsutil.h"
@@ -41,6 +42,8 @@ static const char usage_text[] =
     "      --rc FILE           Configuration file (default /etc/rc.conf)\n"
     "      --db FILE           SQLite database (default /mnt/kd/asterisk-odbc.sqlite3)\n"
     "      --cache-dir DIR     Bytecode cache (default ~/.cache/ptc)\n"
+    "      --notify            After a successful run (and -r), make the phones whose\n"
+    "                          files changed fetch them (ptc notify --changed)\n"
     "  -n, --dry-run           Print what would be created, changed or left unchanged\n"
     "  -q, --quiet             Print errors only\n"
     "  -v, --verbose           Name every file written, and cache misses\n"
@@ -49,7 +52,7 @@ static const char usage_text[] =
     "3 a password is missing (use -a).\n";
 
 typedef struct {
-    int auto_pass, only_pass, force, partial, reload, only_reload, dry_run, quiet, verbose;
+    int auto_pass, only_pass, force, partial, reload, only_reload, dry_run, quiet, verbose, notify;
     const char *if_name, *root, *rc, *db, *cache_dir, *list;
 } run_args;
 
@@ -63,7 +66,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         {"root", required_argument, NULL, 1}, {"rc", required_argument, NULL, 2},
         {"db", required_argument, NULL, 3}, {"cache-dir", required_argument, NULL, 4},
         {"dry-run", no_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0}
+        {"verbose", no_argument, NULL, 'v'}, {"notify", no_argument, NULL, 5}, {NULL, 0, NULL, 0}
     };
     optind = 1;
     int c;
@@ -81,6 +84,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         case 2: a->rc = optarg; break;
         case 3: a->db = optarg; break;
         case 4: a->cache_dir = optarg; break;
+        case 5: a->notify = 1; break;
         case 'n': a->dry_run = 1; break;
         case 'q': a->quiet = 1; break;
         case 'v': a->verbose = 1; break;
@@ -257,6 +261,26 @@ static int reload_asterisk(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
     return 0;
 }
 
+/* ---- --notify ---------------------------------------------------------------- */
+
+/* ptc notify --changed, in-process: the phones whose fetched files this run
+ * (or an earlier one) changed.  0, or -1 when a notify failed. */
+static int notify_changed(const ptc_cfg *cfg, const char *db, ptc_diag *diag)
+{
+    ptc_notify_set set;
+    if (ptc_notify_load(&set, db, diag) != 0) return -1;
+    char *audit = ptc_cfg_path(cfg, ptc_cfg_get_or(cfg, "PHONEPROV_AUDIT_DB", "/mnt/kd/phoneprov-audit.sqlite3"));
+    char *base = ptc_cfg_path(cfg, ptc_cfg_base_dir(cfg));
+    ptc_notify_opts o = {.via = PTC_NOTIFY_CLI, .rate = 20, .out = stdout};
+    int failed = 0;
+    if (ptc_notify_select_changed(&set, audit, base, diag) && ptc_notify_choose(&set, &o, cfg, diag))
+        failed = ptc_notify_send(&set, &o, diag);
+    free(audit);
+    free(base);
+    ptc_notify_set_free(&set);
+    return failed ? -1 : 0;
+}
+
 /* ---- the command ----------------------------------------------------------- */
 
 /* Serialises runs: a second ptc run waits for the first instead of
@@ -355,6 +379,7 @@ int ptc_cmd_run(int argc, char **argv)
                a.dry_run ? " (dry run: nothing written)" : "");
     }
     if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, a.quiet, &diag);
+    if (rc == PTC_EXIT_OK && a.notify && !a.dry_run && notify_changed(&cfg, db, &diag) != 0) rc = PTC_EXIT_ERROR;
 out:
     if (lock >= 0) close(lock);
     untake_dirs(db, made);

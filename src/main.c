@@ -17,6 +17,7 @@ static const struct {
     {"serve",   ptc_cmd_serve,   "serve provisioning files over HTTP/HTTPS"},
     {"status",  ptc_cmd_status,  "list phones and their last provisioning fetch"},
     {"recover", ptc_cmd_recover, "finish a run that stopped after its commit point"},
+    {"notify",  ptc_cmd_notify,  "make phones resync or reboot through Asterisk (SIP NOTIFY)"},
 };
 
 static void usage(FILE *f)

@@ -441,7 +441,7 @@ START_TEST(key_out_of_range)
 {
     ptc_prog *p = base_prog();
     p->code[0].a = PTC_KEY_COUNT;
-    assert_invalid(p, "bad key 28 at 0");
+    assert_invalid(p, "bad key 30 at 0");
     p = base_prog();
     p->code[2].a = 0xFF;
     assert_invalid(p, "bad key 255 at 2");

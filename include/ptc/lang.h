@@ -78,7 +78,9 @@ typedef enum {
     X(PJSIP_FILE,          "pjsip_file")          \
     X(SQL_ENABLE,          "sql_enable")          \
     X(SIP_DRIVER,          "sip_driver")          \
-    X(ESCAPE,              "escape")
+    X(ESCAPE,              "escape")              \
+    X(NOTIFY_RELOAD,       "notify_reload")       \
+    X(NOTIFY_REBOOT,       "notify_reboot")
 
 typedef enum {
 #define X(id, name) PTC_KEY_##id,

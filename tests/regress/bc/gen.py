@@ -40,7 +40,7 @@ b = bytearray(base); struct.pack_into('<I', b, insn_at(b, 5) + 8, 3); case('jump
 b = bytearray(base); struct.pack_into('<I', b, insn_at(b, 5) + 8, 11); case('jump-past-end', recrc(b), 'bad jump target 11 at 5')
 b = bytearray(base); struct.pack_into('<I', b, insn_at(b, 6) + 4, 5); case('constant-index', recrc(b), 'bad constant 5 at 6')
 b = bytearray(base); b[insn_at(b, 7) + 1] = 38; case('bad-slot', recrc(b), 'bad slot 38 at 7')
-b = bytearray(base); b[insn_at(b, 3) + 1] = 28; case('bad-key', recrc(b), 'bad key 28 at 3')
+b = bytearray(base); b[insn_at(b, 3) + 1] = 30; case('bad-key', recrc(b), 'bad key 30 at 3')
 b = bytearray(base); b[insn_at(b, 6)] = 8; case('bad-opcode', recrc(b), 'bad opcode 8 at 6')
 b = bytearray(base); b[insn_at(b, 6) + 2] = 1; case('reserved-bits', recrc(b), 'reserved bits set at 6')
 b = bytearray(base); b[insn_at(b, 10)] = 0; struct.pack_into('<I', b, insn_at(b, 10) + 4, 0); case('no-ret', recrc(b), 'code does not end in RET')
