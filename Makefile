@@ -66,7 +66,7 @@ $(B)/gen/lexer.c: grammar/lexer.re $(B)/gen/parser.c
 	@mkdir -p $(@D)
 	$(RE2C) -W --no-generation-date -o $@ $<
 
-$(B)/gen/parser.c: grammar/parser.y
+$(B)/gen/parser.c: grammar/parser.y | deps
 	@mkdir -p $(@D)
 	$(BISON) -Wall -Werror --no-lines --defines=$(B)/gen/parser.h -o $@ $<
 

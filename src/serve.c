@@ -414,8 +414,9 @@ fail:
 
 /* ---- errors and warnings -------------------------------------------------- */
 
-/* To stderr, which may be a pipe nobody drains: wait for room a moment,
- * then drop the line rather than hang the thread that says it. */
+/* To stderr, which may be a pipe nobody drains: when it has no room the
+ * line is dropped rather than hold the thread that says it (libmicrohttpd's
+ * own threads log through here). */
 static void say(const char *sev, const char *fmt, ...)
 {
     char when[32];
@@ -434,7 +435,7 @@ static void say(const char *sev, const char *fmt, ...)
      * interleave, and a write poll() found room for does not block. */
     struct pollfd pfd = {2, POLLOUT, 0};
     size_t n = b.len < PIPE_BUF ? b.len : PIPE_BUF;
-    if (poll(&pfd, 1, 100) == 1 && !(pfd.revents & (POLLERR | POLLNVAL)) && write(2, b.data, n) < 0) {
+    if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & (POLLERR | POLLNVAL)) && write(2, b.data, n) < 0) {
         /* nowhere left to report it */
     }
     ptc_buf_free(&b);

@@ -200,6 +200,16 @@ if [ -n "$SHIM" ]; then
     LD_PRELOAD=$SHIM FAULT_ENOSPC_AFTER=$budget run "$r" -f "$W/big.list" 2>"$W/enospc.err"; st=$?
     diskfull_check "disk-full (write fails after $budget bytes)" "$r" "$old" "$W/enospc.err" $st
   done
+  # A first run on a full disk: refused, and it leaves nothing behind, not
+  # even the database file it had started (at every point of the run).
+  for budget in $((total / 25)) $((total - 20000)) $((total - 2000)); do
+    r=$(newroot enospc-first$budget)
+    big_tmpl "$r"
+    LD_PRELOAD=$SHIM FAULT_ENOSPC_AFTER=$budget run "$r" "$W/big.list" 2>"$W/enospc.err"; st=$?
+    expect_eq "disk full on a first run ($budget bytes): status" "$st" 1
+    expect_eq "disk full on a first run ($budget bytes): nothing left" \
+      "$(find "$r/mnt/kd" -type f ! -path '*/templates/*' | head -3)" ""
+  done
 fi
 
 # ---- SIGKILL at random moments ---------------------------------------------------------
