@@ -18,6 +18,7 @@ static const struct {
     {"status",  ptc_cmd_status,  "list phones and their last provisioning fetch"},
     {"recover", ptc_cmd_recover, "finish a run that stopped after its commit point"},
     {"notify",  ptc_cmd_notify,  "make phones resync or reboot through Asterisk (SIP NOTIFY)"},
+    {"dhcp",    ptc_cmd_dhcp,    "write DHCP option 66 config (dnsmasq, ISC dhcpd, Kea) for a phone list"},
 };
 
 static void usage(FILE *f)

@@ -12,6 +12,7 @@ int ptc_cmd_serve(int argc, char **argv);
 int ptc_cmd_status(int argc, char **argv);
 int ptc_cmd_recover(int argc, char **argv);
 int ptc_cmd_notify(int argc, char **argv);
+int ptc_cmd_dhcp(int argc, char **argv);
 
 /* Exit statuses shared by the commands. */
 enum {
