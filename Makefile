@@ -19,7 +19,7 @@ BISON    ?= bison
 
 PKGS      := sqlite3 libmicrohttpd gnutls
 DEP_PKGS  := re2c bison check pkg-config libsqlite3-dev libmicrohttpd-dev \
-             libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils
+             libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils libcsv-dev
 
 ifeq ($(SANITIZE),1)
   B := build-san
@@ -31,7 +31,7 @@ BASEFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(SANFLAGS) -Iinclude -I$(B)/gen \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS_W  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 GEN_CFLAGS = -Wall -Wno-unused-function -Wno-unused-label -Wno-sign-compare
-LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
 

@@ -1,6 +1,7 @@
 /* ptc run: options, the SIP server address, -a/-A, -r/-R, the run lock. */
 #include "ptc/cmd.h"
 #include "ptc/commit.h"
+#include "ptc/listedit.h"
 #include "ptc/notify.h"
 #include "ptc/run.h"
 #include "ptc/buf.h"
@@ -145,24 +146,6 @@ static char *sip_server_ipv4(const ptc_cfg *cfg, const char *if_name, ptc_diag *
 
 /* ---- -a: missing passwords ------------------------------------------------ */
 
-static void gen_password(char out[17])
-{
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    unsigned char r[12];
-    size_t got = 0;
-    while (got < sizeof r) {
-        ssize_t n = getrandom(r + got, sizeof r - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) abort();             /* no entropy: never write a weak secret */
-        got += (size_t)n;
-    }
-    for (int i = 0; i < 4; i++) {
-        uint32_t v = (uint32_t)r[i * 3] << 16 | (uint32_t)r[i * 3 + 1] << 8 | r[i * 3 + 2];
-        for (int k = 0; k < 4; k++) out[i * 4 + k] = b64[(v >> (18 - 6 * k)) & 63];
-    }
-    out[16] = '\0';
-}
-
 /* Inserts a password after the extension field of each line that lacks one;
  * every other byte of the file stays as it was, and so does its mode and
  * owner.  Returns how many were added, or -1 after reporting. */
@@ -189,7 +172,7 @@ static int auto_pass(const char *path, ptc_diag *diag)
          * whose first entry is empty (";pw2"): that entry */
         uint32_t at = r.passf.len ? r.passf.off : r.extf.off + r.extf.len;
         char pw[17];
-        gen_password(pw);
+        ptc_list_password(pw);
         ptc_buf_put(&out, src->text + copied, at - copied);
         ptc_buf_printf(&out, r.passf.len ? "%s" : " %s", pw);
         copied = at;
@@ -197,18 +180,7 @@ static int auto_pass(const char *path, ptc_diag *diag)
     }
     if (added) {
         ptc_buf_put(&out, src->text + copied, src->len - copied);
-        struct stat st;
-        /* A symlinked list: rewrite its target, not the link (a rename over
-         * the link would leave the real list without its passwords). */
-        char *real = realpath(path, NULL);
-        const char *target = real ? real : path;
-        if (stat(target, &st) != 0 || ptc_write_file_atomic(target, out.data, out.len, st.st_mode & 07777) != 0) {
-            ptc_diag_plain(diag, PTC_ERROR, "io", "cannot rewrite %s: %s", path, strerror(errno));
-            rc = -1;
-        } else if (geteuid() == 0 && chown(target, st.st_uid, st.st_gid) != 0) {
-            ptc_diag_plain(diag, PTC_WARNING, "io", "cannot keep the owner of %s: %s", path, strerror(errno));
-        }
-        free(real);
+        rc = ptc_list_rewrite(path, out.data, out.len, diag);
     }
     ptc_buf_free(&out);
     ptc_src_free(src);

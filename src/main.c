@@ -18,6 +18,8 @@ static const struct {
     {"status",  ptc_cmd_status,  "list phones and their last provisioning fetch"},
     {"recover", ptc_cmd_recover, "finish a run that stopped after its commit point"},
     {"notify",  ptc_cmd_notify,  "make phones resync or reboot through Asterisk (SIP NOTIFY)"},
+    {"export",  ptc_cmd_export,  "write a phone list as CSV, JSON or phone-list lines"},
+    {"import",  ptc_cmd_import,  "merge phones from CSV or phone lists into a phone list"},
     {"dhcp",    ptc_cmd_dhcp,    "write DHCP option 66 config (dnsmasq, ISC dhcpd, Kea) for a phone list"},
 };
 

@@ -13,6 +13,8 @@ int ptc_cmd_status(int argc, char **argv);
 int ptc_cmd_recover(int argc, char **argv);
 int ptc_cmd_notify(int argc, char **argv);
 int ptc_cmd_dhcp(int argc, char **argv);
+int ptc_cmd_export(int argc, char **argv);
+int ptc_cmd_import(int argc, char **argv);
 
 /* Exit statuses shared by the commands. */
 enum {
