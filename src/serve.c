@@ -652,6 +652,40 @@ static void record_fetch(req *r, const char *served, int status, uint64_t bytes,
     ptc_serve_audit_record(r->s->audit, &f);
 }
 
+/* MAC binding: a file named after a known phone goes to that phone only
+ * (when its User-Agent says which phone it is).  Sets r->mac (and note) and
+ * *has_f; the reason to refuse, or NULL. */
+static const char *mac_refusal(req *r, const snap *sn, const char *rel, const char *target, int *has_f)
+{
+    char fmac[13], umac[13];
+    *has_f = path_phone_mac(sn, rel, fmac) || (target && path_phone_mac(sn, target, fmac));
+    int has_u = ptc_serve_ua_mac(r->ua, umac);
+    if (*has_f) memcpy(r->mac, fmac, 13);
+    else if (has_u) memcpy(r->mac, umac, 13);
+    if (!*has_f || r->s->mac_check == PTC_SERVE_MAC_OFF) return NULL;
+    if (has_u && strcmp(fmac, umac) != 0) {
+        if (r->s->mac_check != PTC_SERVE_MAC_WARN) return "User-Agent names another phone";
+        r->note = " warning=\"User-Agent names another phone\"";
+    } else if (!has_u && r->s->mac_check == PTC_SERVE_MAC_STRICT) {
+        return "no MAC in User-Agent (--mac-check=strict)";
+    }
+    return NULL;
+}
+
+/* 1 when the request's If-None-Match names etag, or (without it) its
+ * If-Modified-Since is not older than mtime. */
+static int is_not_modified(req *r, const char *etag, time_t mtime)
+{
+    const char *inm = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *ims = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    if (inm) return etag_matches(inm, etag);
+    if (!ims) return 0;
+    struct tm it;
+    memset(&it, 0, sizeof it);
+    const char *end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &it);
+    return end && *end == '\0' && timegm(&it) >= mtime;
+}
+
 static enum MHD_Result serve_file(req *r, const snap *sn)
 {
     const char *rel = NULL, *why = NULL;
@@ -677,26 +711,9 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
         goto done;
     }
 
-    /* MAC binding: a file named after a known phone goes to that phone only
-     * (when its User-Agent says which phone it is). */
-    char fmac[13], umac[13];
-    int has_f = path_phone_mac(sn, rel, fmac) || (target && path_phone_mac(sn, target, fmac));
-    int has_u = ptc_serve_ua_mac(r->ua, umac);
-    if (has_f) memcpy(r->mac, fmac, 13);
-    else if (has_u) memcpy(r->mac, umac, 13);
-    if (has_f && r->s->mac_check != PTC_SERVE_MAC_OFF) {
-        if (has_u && strcmp(fmac, umac) != 0) {
-            if (r->s->mac_check == PTC_SERVE_MAC_WARN) {
-                r->note = " warning=\"User-Agent names another phone\"";
-            } else {
-                ret = respond_error(r, 404, "User-Agent names another phone");
-                goto done;
-            }
-        } else if (!has_u && r->s->mac_check == PTC_SERVE_MAC_STRICT) {
-            ret = respond_error(r, 404, "no MAC in User-Agent (--mac-check=strict)");
-            goto done;
-        }
-    }
+    int has_f = 0;
+    const char *refusal = mac_refusal(r, sn, rel, target, &has_f);
+    if (refusal) { ret = respond_error(r, 404, refusal); goto done; }
 
     char etag[80], lastmod[64];
     int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
@@ -706,17 +723,7 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
     gmtime_r(&st.st_mtim.tv_sec, &tm);
     strftime(lastmod, sizeof lastmod, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 
-    int not_modified = 0;
-    const char *inm = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    const char *ims = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-    if (inm) {
-        not_modified = etag_matches(inm, etag);
-    } else if (ims) {
-        struct tm it;
-        memset(&it, 0, sizeof it);
-        const char *end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &it);
-        if (end && *end == '\0') not_modified = timegm(&it) >= st.st_mtim.tv_sec;
-    }
+    int not_modified = is_not_modified(r, etag, st.st_mtim.tv_sec);
 
     struct MHD_Response *resp;
     int status;
@@ -1191,9 +1198,9 @@ static unsigned default_threads(void)
     return n < 2 ? 2u : n > 64 ? 64u : (unsigned)n;
 }
 
-int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
+/* A server with o's settings copied and defaults filled in, not started. */
+static ptc_serve *serve_new(const ptc_serve_opts *o)
 {
-    char why[768];
     ptc_serve *s = ptc_xcalloc(1, sizeof *s);
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->bg_mu, NULL);
@@ -1214,6 +1221,13 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
     s->server_names = ptc_xcalloc(o->nserver_names + 1, sizeof *s->server_names);
     for (size_t i = 0; i < o->nserver_names; i++) s->server_names[i] = ptc_xstrdup(o->server_names[i]);
     s->nserver_names = o->nserver_names;
+    return s;
+}
+
+int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
+{
+    char why[768];
+    ptc_serve *s = serve_new(o);
     if (s->allow_cli && is_blank(s->allow_cli)) {
         snprintf(why, sizeof why, "--allow is empty: name the addresses allowed (or '*' for every address)");
         goto fail;
@@ -1395,6 +1409,53 @@ static int parse_uint(const char *s, unsigned *out)
     return 0;
 }
 
+/* The value of an option that takes one (B miss budget, M mac check, T
+ * threads, C connections, I per address, O timeout); 0, or -1 after saying
+ * why. */
+static int serve_value(int which, const char *v, ptc_serve_opts *o)
+{
+    if (which == 'M') {
+        static const char *const modes[] = {"off", "warn", "enforce", "strict"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(v, modes[i])) { o->mac_check = PTC_SERVE_MAC_OFF + i; return 0; }
+        fprintf(stderr, "ptc serve: --mac-check takes off, warn, enforce or strict\n");
+        return -1;
+    }
+    if (which == 'B' && strcmp(v, "off") == 0) { o->miss_budget = PTC_SERVE_MISS_OFF; return 0; }
+    unsigned *dst = which == 'B' ? &o->miss_budget : which == 'T' ? &o->threads : which == 'C' ? &o->max_conns
+                  : which == 'I' ? &o->max_per_ip : &o->timeout;
+    if (parse_uint(v, dst) == 0) return 0;
+    fprintf(stderr, "ptc serve: --%s wants a positive number%s\n",
+            which == 'B' ? "miss-budget" : which == 'T' ? "threads" : which == 'C' ? "max-conns"
+            : which == 'I' ? "max-per-ip" : "timeout", which == 'B' ? " or off" : "");
+    return -1;
+}
+
+/* Runs the server until SIGTERM or SIGINT; SIGHUP reloads.  The exit status. */
+static int serve_until_signal(const ptc_serve_opts *o, ptc_diag *diag)
+{
+    ptc_serve *s = NULL;
+    /* Signals are taken by this thread with sigwait: block them before any
+     * thread starts, so every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (ptc_serve_start(o, &s, diag) != 0) return PTC_EXIT_ERROR;
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP) { ptc_serve_reload(s); continue; }
+        say("note", "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    ptc_serve_stop(s);
+    return PTC_EXIT_OK;
+}
+
 int ptc_cmd_serve(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_TLS_LISTEN, O_CERT, O_KEY, O_PRIO, O_ROOT, O_RC, O_ALLOW, O_MAC,
@@ -1423,7 +1484,6 @@ int ptc_cmd_serve(int argc, char **argv)
     o.tls_listen = tls;
     o.allow = allow;
     int rc = PTC_EXIT_USAGE, opt;
-    ptc_serve *s = NULL;
     ptc_diag diag;
     ptc_diag_init(&diag, stderr);
     optind = 0;
@@ -1439,35 +1499,14 @@ int ptc_cmd_serve(int argc, char **argv)
         case O_RC: o.rc_file = optarg; break;
         case O_ALLOW: allow[o.nallow++] = optarg; break;
         case O_NAME: names[o.nserver_names++] = optarg; break;
-        case O_MISS:
-            if (strcmp(optarg, "off") == 0) o.miss_budget = PTC_SERVE_MISS_OFF;
-            else if (parse_uint(optarg, &o.miss_budget) != 0) {
-                fprintf(stderr, "ptc serve: --miss-budget wants a positive number or off\n");
-                goto done;
-            }
-            break;
         case O_ACCESS: o.access_log = optarg; break;
         case O_AUDIT: o.audit_db = optarg; break;
         case O_DB: o.phone_db = optarg; break;
-        case O_MAC:
-            if (!strcmp(optarg, "off")) o.mac_check = PTC_SERVE_MAC_OFF;
-            else if (!strcmp(optarg, "warn")) o.mac_check = PTC_SERVE_MAC_WARN;
-            else if (!strcmp(optarg, "enforce")) o.mac_check = PTC_SERVE_MAC_ENFORCE;
-            else if (!strcmp(optarg, "strict")) o.mac_check = PTC_SERVE_MAC_STRICT;
-            else {
-                fprintf(stderr, "ptc serve: --mac-check takes off, warn, enforce or strict\n");
+        case O_MISS: case O_MAC: case O_THREADS: case O_MAXC: case O_MAXIP: case O_TIMEOUT:
+            if (serve_value(opt == O_MISS ? 'B' : opt == O_MAC ? 'M' : opt == O_THREADS ? 'T'
+                            : opt == O_MAXC ? 'C' : opt == O_MAXIP ? 'I' : 'O', optarg, &o) != 0)
                 goto done;
-            }
             break;
-        case O_THREADS: case O_MAXC: case O_MAXIP: case O_TIMEOUT: {
-            unsigned *dst = opt == O_THREADS ? &o.threads : opt == O_MAXC ? &o.max_conns
-                          : opt == O_MAXIP ? &o.max_per_ip : &o.timeout;
-            if (parse_uint(optarg, dst) != 0) {
-                fprintf(stderr, "ptc serve: %s wants a positive number\n", argv[optind - 1]);
-                goto done;
-            }
-            break;
-        }
         case O_HELP: serve_usage(stdout); rc = PTC_EXIT_OK; goto done;
         default:
             fprintf(stderr, "ptc serve: bad option '%s'\n", argv[optind - 1]);
@@ -1485,25 +1524,7 @@ int ptc_cmd_serve(int argc, char **argv)
     }
     if (o.access_log == NULL) o.access_log = "-";
 
-    /* Signals are taken by this thread with sigwait: block them before any
-     * thread starts, so every thread inherits the mask. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (ptc_serve_start(&o, &s, &diag) != 0) { rc = PTC_EXIT_ERROR; goto done; }
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
-        if (sig == SIGHUP) { ptc_serve_reload(s); continue; }
-        say("note", "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        break;
-    }
-    ptc_serve_stop(s);
-    rc = PTC_EXIT_OK;
+    rc = serve_until_signal(&o, &diag);
 done:
     free(listen);
     free(tls);
