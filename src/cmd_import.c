@@ -179,6 +179,20 @@ static int json_field(const char *line, const char *key, char *out, size_t n)
     return 0;
 }
 
+/* "line N" in a message about the new list, said of where line N came from:
+ * "row R of FILE" for an imported phone, "line N of LIST" otherwise. */
+static void retell_line_ref(const char *msg, const ptc_ie_result *res, const char *list_name, char *out, size_t n)
+{
+    const char *p = strstr(msg, "line ");
+    while (p && !(p[5] >= '0' && p[5] <= '9')) p = strstr(p + 1, "line ");
+    if (!p) { snprintf(out, n, "%s", msg); return; }
+    char *end;
+    unsigned long line = strtoul(p + 5, &end, 10);
+    const ptc_ie_phone *ph = line && line <= res->nfrom ? res->from[line] : NULL;
+    if (ph) snprintf(out, n, "%.*srow %u of %s%s", (int)(p - msg), msg, ph->line, ph->file, end);
+    else snprintf(out, n, "%.*sline %lu of %s%s", (int)(p - msg), msg, line, list_name, end);
+}
+
 /* One of lint's findings on the new list, said of the file it came from:
  * FILE:ROW:COLUMN for an imported phone, the list's own line otherwise. */
 static void retell(const char *json, const ptc_ie_result *res, const char *list_name, ptc_diag *diag)
@@ -201,7 +215,9 @@ static void retell(const char *json, const ptc_ie_result *res, const char *list_
     } else {
         snprintf(where, sizeof where, "%s:%zu:%u", list_name, line, col);
     }
-    ptc_diag_plain(diag, strcmp(sev, "error") == 0 ? PTC_ERROR : PTC_WARNING, code, "%s: %s", where, msg);
+    char told[1200];
+    retell_line_ref(msg, res, list_name, told, sizeof told);
+    ptc_diag_plain(diag, strcmp(sev, "error") == 0 ? PTC_ERROR : PTC_WARNING, code, "%s: %s", where, told);
 }
 
 /* ptc lint's list checks on the new list: 0 when it has no errors. */
