@@ -852,15 +852,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- listeners ------------------------------------------------------------ */
 
-static int make_listener(const char *spec, listener *l, char *why, size_t whylen)
+/* ADDR:PORT, [V6]:PORT, *:PORT or PORT into host (size INET6_ADDRSTRLEN + 2)
+ * and *port.  0, or -1 for a spec of no such form. */
+static int parse_listen(const char *spec, char *host, unsigned long *port)
 {
-    char host[INET6_ADDRSTRLEN + 2];
+    const size_t hostlen = INET6_ADDRSTRLEN + 2;
     const char *port_s;
-    memset(l, 0, sizeof *l);
-    l->fd = -1;
     if (spec[0] == '[') {
         const char *rb = strchr(spec, ']');
-        if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof host) goto bad;
+        if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= hostlen) return -1;
         memcpy(host, spec + 1, (size_t)(rb - spec - 1));
         host[rb - spec - 1] = '\0';
         port_s = rb + 2;
@@ -870,15 +870,24 @@ static int make_listener(const char *spec, listener *l, char *why, size_t whylen
             strcpy(host, "*");
             port_s = spec;
         } else {
-            if (memchr(spec, ':', (size_t)(colon - spec)) || (size_t)(colon - spec) >= sizeof host) goto bad;
+            if (memchr(spec, ':', (size_t)(colon - spec)) || (size_t)(colon - spec) >= hostlen) return -1;
             memcpy(host, spec, (size_t)(colon - spec));
             host[colon - spec] = '\0';
             port_s = colon + 1;
         }
     }
     char *end;
-    unsigned long port = strtoul(port_s, &end, 10);
-    if (!*port_s || *end || port > 65535) goto bad;
+    *port = strtoul(port_s, &end, 10);
+    return !*port_s || *end || *port > 65535 ? -1 : 0;
+}
+
+static int make_listener(const char *spec, listener *l, char *why, size_t whylen)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    unsigned long port;
+    memset(l, 0, sizeof *l);
+    l->fd = -1;
+    if (parse_listen(spec, host, &port) != 0) goto bad;
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
