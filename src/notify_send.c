@@ -326,7 +326,11 @@ static int ami_open(ami *a, const ptc_notify_opts *o, ptc_diag *diag)
     rc = 0;
 done:
     explicit_bzero(secret, sizeof secret);
-    if (rc != 0 && a->fd >= 0) { close(a->fd); a->fd = -1; }
+    if (rc != 0) {
+        if (a->fd >= 0) close(a->fd);
+        a->fd = -1;
+        ptc_buf_free(&a->in);
+    }
     return rc;
 }
 
