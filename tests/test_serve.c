@@ -1712,6 +1712,43 @@ START_TEST(host_header_and_server_names)
 }
 END_TEST
 
+
+/* While SQLite is busy, at most 65,536 phone-and-file entries wait; more
+ * are dropped and counted, and the count reaches phoneprov_serve_stats. */
+START_TEST(audit_queue_is_bounded)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/audit-bound.sqlite3", root);
+    char why[256];
+    ptc_serve_audit *a = ptc_serve_audit_open(path, why, sizeof why);
+    ck_assert_msg(a != NULL, "%s", why);
+    sqlite3 *lock;
+    ck_assert_int_eq(sqlite3_open(path, &lock), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    enum { N = 65536 + 100 };
+    for (unsigned i = 0; i < N; i++) {
+        ptc_serve_fetch f;
+        memset(&f, 0, sizeof f);
+        snprintf(f.mac, sizeof f.mac, "001565%06x", i);
+        f.path = "yealink/x.cfg";
+        f.addr = "127.0.0.1";
+        f.method = "GET";
+        f.status = 200;
+        ptc_serve_audit_record(a, &f);
+    }
+    ck_assert_uint_eq(ptc_serve_audit_queued(a), 65536);
+    ck_assert_int_eq(ptc_serve_audit_flush(a, why, sizeof why), -1);     /* busy: kept */
+    ck_assert_uint_eq(ptc_serve_audit_queued(a), 65536);
+    sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(lock);
+    ck_assert_int_eq(ptc_serve_audit_flush(a, why, sizeof why), 0);
+    ck_assert_uint_eq(ptc_serve_audit_queued(a), 0);
+    ptc_serve_audit_close(a);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM phoneprov_fetch"), 65536);
+    ck_assert_int_eq(sql_int(path, "SELECT value FROM phoneprov_serve_stats WHERE name = 'audit_dropped'"), 100);
+}
+END_TEST
+
 static Suite *serve_suite(void)
 {
     Suite *s = suite_create("serve");
@@ -1754,6 +1791,7 @@ static Suite *serve_suite(void)
     tcase_add_test(live, mac_sweep_is_slowed_and_learns_nothing);
     tcase_add_test(live, allowlist_fails_closed);
     tcase_add_test(live, host_header_and_server_names);
+    tcase_add_test(live, audit_queue_is_bounded);
     suite_add_tcase(s, live);
     return s;
 }
