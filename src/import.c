@@ -10,14 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = ptc_xmalloc(n + 1);
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
-
 static void phone_init(ptc_ie_phone *p)
 {
     memset(p, 0, sizeof *p);
@@ -62,7 +54,7 @@ static ptc_ie_phone *set_add(ptc_ie_set *s)
 static void set_str(char **dst, const char *s, size_t n)
 {
     free(*dst);
-    *dst = dupn(s, n);
+    *dst = ptc_xstrndup(s, n);
 }
 
 /* ---- reading a phone list ------------------------------------------------ */
@@ -85,7 +77,7 @@ static void split_cid(ptc_ie_phone *p, int i, const char *s, size_t n)
 {
     const char *lt = memchr(s, '<', n);
     size_t nn = lt ? (size_t)(lt - s) : n;
-    char *name = dupn(s, nn);
+    char *name = ptc_xstrndup(s, nn);
     for (char *c = name; *c; c++) if (*c == '_') *c = ' ';
     free(p->cid_name[i]);
     p->cid_name[i] = name;

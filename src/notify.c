@@ -26,14 +26,6 @@ typedef struct loading {
     ptc_map by_mac;             /* MAC value + 1 -> index + 1 */
 } loading;
 
-static char *dup_n(const char *s, int n)
-{
-    char *d = ptc_xmalloc((size_t)n + 1);
-    memcpy(d, s, (size_t)n);
-    d[n] = '\0';
-    return d;
-}
-
 static int add_row(const ptc_db_row *row, void *ctx)
 {
     loading *L = ctx;
@@ -51,12 +43,12 @@ static int add_row(const ptc_db_row *row, void *ctx)
         memset(p, 0, sizeof *p);
         memcpy(p->mac, mac, 13);
         p->mac_text = ptc_xstrdup(row->mac_addr);
-        p->account = dup_n(row->account, row->account_len);
+        p->account = ptc_xstrndup(row->account, (size_t)row->account_len);
         p->driver = ptc_xstrdup(strcasecmp(row->sip_driver, "pjsip") == 0 ? "pjsip" : "sip");
-        p->tmpl = dup_n(row->template_, row->template_len);
-        p->model = dup_n(row->model, row->model_len);
-        p->vendor = dup_n(row->vendor, row->vendor_len);
-        p->exts = dup_n(row->ext, row->ext_len);
+        p->tmpl = ptc_xstrndup(row->template_, (size_t)row->template_len);
+        p->model = ptc_xstrndup(row->model, (size_t)row->model_len);
+        p->vendor = ptc_xstrndup(row->vendor, (size_t)row->vendor_len);
+        p->exts = ptc_xstrndup(row->ext, (size_t)row->ext_len);
         *slot = (uint32_t)S->n;
         return 0;
     }

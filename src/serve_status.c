@@ -37,14 +37,6 @@ typedef struct reading {
     ptc_map by_mac;             /* MAC value + 1 -> index + 1: exact, no collision */
 } reading;
 
-static char *dup_n(const char *s, int n)
-{
-    char *d = ptc_xmalloc((size_t)n + 1);
-    memcpy(d, s, (size_t)n);
-    d[n] = '\0';
-    return d;
-}
-
 /* One row of the phone table: a new phone, or another line of one. */
 static int add_row(const ptc_db_row *row, void *ctx)
 {
@@ -62,8 +54,8 @@ static int add_row(const ptc_db_row *row, void *ctx)
         memset(p, 0, sizeof *p);
         memcpy(p->mac, mac, 13);
         p->mac_text = ptc_xstrdup(row->mac_addr);
-        p->model = dup_n(row->model, row->model_len);
-        p->vendor = dup_n(row->vendor, row->vendor_len);
+        p->model = ptc_xstrndup(row->model, (size_t)row->model_len);
+        p->vendor = ptc_xstrndup(row->vendor, (size_t)row->vendor_len);
         *slot = (uint32_t)R->n;
     }
     phone *p = &R->v[*slot - 1];
