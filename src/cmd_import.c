@@ -8,6 +8,7 @@
 #include "ptc/listedit.h"
 #include "ptc/rec.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ int ptc_cmd_export(int argc, char **argv)
     ptc_diag_init(&diag, stderr);
     ptc_src *src = ptc_src_load(argv[optind], NULL);
     if (!src) {
-        ptc_diag_plain(&diag, PTC_ERROR, "io", "cannot read %s: %m", argv[optind]);
+        ptc_diag_plain(&diag, PTC_ERROR, "io", "cannot read %s: %s", argv[optind], strerror(errno));
         return PTC_EXIT_ERROR;
     }
     src->redact = ptc_rec_redact;
@@ -146,7 +147,7 @@ static int read_inputs(const import_args *a, ptc_ie_set *in, ptc_src **srcs, ptc
     for (int i = 0; i < a->nfiles; i++) {
         srcs[i] = ptc_src_load(a->files[i], NULL);
         if (!srcs[i]) {
-            ptc_diag_plain(diag, PTC_ERROR, "io", "cannot read %s: %m", a->files[i]);
+            ptc_diag_plain(diag, PTC_ERROR, "io", "cannot read %s: %s", a->files[i], strerror(errno));
             bad = 1;
             continue;
         }
@@ -268,7 +269,7 @@ int ptc_cmd_import(int argc, char **argv)
     int rc = PTC_EXIT_ERROR;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
     if (!(list = ptc_src_load(a.into, NULL))) {
-        ptc_diag_plain(&diag, PTC_ERROR, "io", "cannot read %s: %m", a.into);
+        ptc_diag_plain(&diag, PTC_ERROR, "io", "cannot read %s: %s", a.into, strerror(errno));
         goto out;
     }
     list->redact = ptc_rec_redact;

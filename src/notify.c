@@ -238,6 +238,25 @@ static char *template_option(const ptc_cfg *cfg, ptc_cache *cache, const char *t
     return val;
 }
 
+/* template_option once per template, not once per phone. */
+typedef struct tmpl_memo {
+    struct { char *name, *option; } *v;
+    size_t n;
+} tmpl_memo;
+
+static char *option_of_template(tmpl_memo *m, const ptc_cfg *cfg, ptc_cache *cache, const char *tmpl, int key)
+{
+    size_t i = 0;
+    while (i < m->n && strcmp(m->v[i].name, tmpl) != 0) i++;
+    if (i == m->n) {
+        m->v = ptc_xrealloc(m->v, (m->n + 1) * sizeof *m->v);
+        m->v[i].name = ptc_xstrdup(tmpl);
+        m->v[i].option = template_option(cfg, cache, tmpl, key);
+        m->n++;
+    }
+    return m->v[i].option ? ptc_xstrdup(m->v[i].option) : NULL;
+}
+
 static const char *map_lookup(const char *vendor, int reboot, int events)
 {
     size_t n = events ? sizeof event_map / sizeof event_map[0] : sizeof cli_map / sizeof cli_map[0];
@@ -279,10 +298,11 @@ size_t ptc_notify_choose(ptc_notify_set *set, const ptc_notify_opts *o, const pt
     read_sections(sipf, &sip);
     size_t left = 0;
     int key = o->reboot ? PTC_KEY_NOTIFY_REBOOT : PTC_KEY_NOTIFY_RELOAD;
+    tmpl_memo memo = {0};
     for (size_t i = 0; i < set->n; i++) {
         ptc_notify_phone *p = &set->v[i];
         if (!p->selected) continue;
-        p->option = template_option(cfg, &cache, p->tmpl, key);
+        p->option = option_of_template(&memo, cfg, &cache, p->tmpl, key);
         if (!p->option && o->via == PTC_NOTIFY_CLI)
             p->option = cli_option(p, o->reboot, strcmp(p->driver, "pjsip") == 0 ? &pj : &sip);
         if (!p->option && o->via == PTC_NOTIFY_AMI) {
@@ -298,6 +318,8 @@ size_t ptc_notify_choose(ptc_notify_set *set, const ptc_notify_opts *o, const pt
         }
         left++;
     }
+    for (size_t i = 0; i < memo.n; i++) { free(memo.v[i].name); free(memo.v[i].option); }
+    free(memo.v);
     free(pjf);
     free(sipf);
     ptc_buf_free(&pj);
