@@ -36,7 +36,9 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
 
 GEN_C   := $(B)/gen/lexer.c $(B)/gen/parser.c
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard runtime/*.c)
+# One folder per subsystem (docs/architecture.md); src/cmd/main.c is the
+# program, everything else is the library the tests link too.
+LIB_SRC := $(filter-out src/cmd/main.c,$(wildcard src/*/*.c)) $(wildcard runtime/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/lexer.o $(B)/gen/parser.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
@@ -81,7 +83,7 @@ $(B)/%.o: %.c $(GEN_C)
 $(B)/libptc.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/ptc: $(B)/src/main.o $(B)/libptc.a
+$(B)/ptc: $(B)/src/cmd/main.o $(B)/libptc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%: tests/%.c $(B)/libptc.a tests/testutil.h

@@ -56,8 +56,8 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g $SAN -Iinclude -Ibuild/gen $(pkg-config --
 LIBS="$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lpthread"
 # The library the targets link: everything but the commands and the server.
 srcs=()
-for f in src/*.c runtime/*.c; do
-  case $(basename "$f") in main.c|zz_stubs.c|cmd_*.c|serve*.c) continue ;; esac
+for f in src/*/*.c runtime/*.c; do
+  case $f in src/cmd/*|src/serve/*|src/web/*) continue ;; esac
   srcs+=("$f")
 done
 srcs+=(build/gen/lexer.c build/gen/parser.c)

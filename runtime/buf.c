@@ -117,15 +117,22 @@ void ptc_buf_free(ptc_buf *b)
     b->len = b->cap = 0;
 }
 
-/* FNV-1a's idea, eight bytes at a time: fast on the long strings this
- * hashes (template sources, paths, table rows), and a streaming hash, so
- * feeding the same pieces in the same order gives the same value. */
+/* FNV-1a's idea, eight bytes at a time (docs/bytecode.md gives it
+ * exactly): fast on the long strings this hashes (template sources, paths,
+ * table rows).  Words are read little-endian, so a cache file's name is the
+ * same on every host; one load on the hosts we run on. */
+static inline uint64_t load_le64(const unsigned char *s)
+{
+    uint64_t w = 0;
+    for (int i = 7; i >= 0; i--) w = w << 8 | s[i];
+    return w;
+}
+
 uint64_t ptc_hash64_update(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *s = p;
     while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
+        uint64_t w = load_le64(s);
         h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
         h ^= h >> 29;
         s += 8;

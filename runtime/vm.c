@@ -1,4 +1,4 @@
-/* The VM: one dispatch loop, each opcode documented where it runs. */
+/* The VM: one dispatch loop for output contexts and [general] alike. */
 #include "ptc/vm.h"
 
 #include <ctype.h>
@@ -70,59 +70,64 @@ static void filter_value(uint32_t chain, const char *v, size_t n, ptc_sink *sink
     if (o.n) fout_flush(&o);
 }
 
-void ptc_vm_run(const ptc_prog *p, int ctx, const ptc_vm_rec *r, ptc_sink *out)
+/* Where the bytes go: a context's output into a sink, or (for [general])
+ * the value of the key being built, in keys->scratch. */
+typedef struct vm_out {
+    ptc_sink *sink;
+    ptc_vm_keys *keys;
+    uint32_t want;              /* [general]: the keys to assign */
+    uint32_t key_bit;           /* ... the key being built */
+} vm_out;
+
+static inline void emit(vm_out *o, const char *v, size_t n)
 {
-    uint32_t pc = p->entry[ctx];
-    if (pc == PTC_NO_ENTRY) return;
-    for (;;) {
-        const ptc_insn *i = &p->code[pc++];
-        switch ((ptc_opcode)i->op) {
-        case PTC_OP_TEXT:       /* emit constant B */
-            ptc_sink_put(out, p->kdata + p->k[i->b].off, p->k[i->b].len);
-            break;
-        case PTC_OP_VAR:        /* emit slot A as it is, never rescanned */
-            ptc_sink_put(out, r->v[i->a], r->n[i->a]);
-            break;
-        case PTC_OP_FVAR:       /* emit slot A through filter chain B */
-            filter_value(i->b, r->v[i->a], r->n[i->a], out, NULL);
-            break;
-        case PTC_OP_ONLY:       /* #<ext>: skip the line unless EXT1 is B */
-            if (!ext1_is(p, r, i->b)) pc = i->c;
-            break;
-        case PTC_OP_EXCEPT:     /* #<!..!>: skip the line if EXT1 is B */
-            if (ext1_is(p, r, i->b)) pc = i->c;
-            break;
-        case PTC_OP_KEY:        /* only in [general]; outside it, a no-op */
-        case PTC_OP_ENDKEY:
-            break;
-        case PTC_OP_RET:
-        default:
-            return;
-        }
-    }
+    if (o->sink) ptc_sink_put(o->sink, v, n);
+    else ptc_buf_put(&o->keys->scratch, v, n);
 }
 
-void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_vm_keys *keys)
+/* A key whose value got a `/` from phone data may not choose a path. */
+static inline void taint(vm_out *o, size_t from)
 {
-    uint32_t pc = p->entry[PTC_CTX_GENERAL];
-    if (pc == PTC_NO_ENTRY) return;
-    ptc_buf *val = &keys->scratch;
-    uint32_t key_bit = 0;
+    const ptc_buf *v = &o->keys->scratch;
+    if (v->len > from && memchr(v->data + from, '/', v->len - from)) o->keys->tainted |= o->key_bit;
+}
+
+static void end_key(vm_out *o, int key)
+{
+    ptc_buf *val = &o->keys->scratch;
+    /* Only a wanted key is stored: the compiler's KEY jumps past the
+     * others, but a loaded program need not pair them, and the phone's
+     * MODEL and VENDOR slots point into those buffers. */
+    if (!(o->want & (1u << key))) { val->len = 0; return; }
+    ptc_buf *dst = &o->keys->val[key];
+    const char *sp = val->len ? memchr(val->data, ' ', val->len) : NULL;
+    size_t n = sp ? (size_t)(sp - val->data) : val->len;
+    dst->len = 0;
+    ptc_buf_put(dst, val->data, n);
+    ptc_buf_cstr(dst);
+    o->keys->set |= 1u << key;
     val->len = 0;
+}
+
+/* The one dispatch loop.  What each opcode does is documented once, in
+ * PTC_OPCODES (include/ptc/opcodes.h), and printed by `ptc disasm
+ * --verbose`; the cases below only say how. */
+static void exec(const ptc_prog *p, uint32_t pc, const ptc_vm_rec *r, vm_out *o)
+{
     for (;;) {
         const ptc_insn *i = &p->code[pc++];
         switch ((ptc_opcode)i->op) {
         case PTC_OP_TEXT:
-            ptc_buf_put(val, p->kdata + p->k[i->b].off, p->k[i->b].len);
+            emit(o, p->kdata + p->k[i->b].off, p->k[i->b].len);
             break;
         case PTC_OP_VAR:
-            ptc_buf_put(val, r->v[i->a], r->n[i->a]);
-            if (r->n[i->a] && memchr(r->v[i->a], '/', r->n[i->a])) keys->tainted |= key_bit;
+            emit(o, r->v[i->a], r->n[i->a]);
+            if (o->keys && r->n[i->a] && memchr(r->v[i->a], '/', r->n[i->a])) o->keys->tainted |= o->key_bit;
             break;
         case PTC_OP_FVAR: {     /* the filtered value is what may hold a `/` */
-            size_t from = val->len;
-            filter_value(i->b, r->v[i->a], r->n[i->a], NULL, val);
-            if (val->len > from && memchr(val->data + from, '/', val->len - from)) keys->tainted |= key_bit;
+            size_t from = o->keys ? o->keys->scratch.len : 0;
+            filter_value(i->b, r->v[i->a], r->n[i->a], o->sink, o->sink ? NULL : &o->keys->scratch);
+            if (o->keys) taint(o, from);
             break;
         }
         case PTC_OP_ONLY:
@@ -131,28 +136,16 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
         case PTC_OP_EXCEPT:
             if (ext1_is(p, r, i->b)) pc = i->c;
             break;
-        case PTC_OP_KEY:        /* start key A's value, or skip it */
-            val->len = 0;
-            key_bit = 1u << i->a;
-            if (!(want & key_bit)) pc = i->c;
-            else keys->tainted &= ~key_bit;
+        case PTC_OP_KEY:        /* outside [general], a no-op */
+            if (!o->keys) break;
+            o->keys->scratch.len = 0;
+            o->key_bit = 1u << i->a;
+            if (!(o->want & o->key_bit)) pc = i->c;
+            else o->keys->tainted &= ~o->key_bit;
             break;
-        case PTC_OP_ENDKEY: {   /* the value ends at its first space (as the
-                                 * original's `[^ ]*`), the last one wins */
-            /* Only a wanted key is stored: the compiler's KEY jumps past
-             * the others, but a loaded program need not pair them, and the
-             * phone's MODEL and VENDOR slots point into those buffers. */
-            if (!(want & (1u << i->a))) { val->len = 0; break; }
-            ptc_buf *dst = &keys->val[i->a];
-            const char *sp = val->len ? memchr(val->data, ' ', val->len) : NULL;
-            size_t n = sp ? (size_t)(sp - val->data) : val->len;
-            dst->len = 0;
-            ptc_buf_put(dst, val->data, n);
-            ptc_buf_cstr(dst);
-            keys->set |= 1u << i->a;
-            val->len = 0;
+        case PTC_OP_ENDKEY:
+            if (o->keys) end_key(o, i->a);
             break;
-        }
         case PTC_OP_RET:
         default:
             return;
@@ -160,54 +153,24 @@ void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_v
     }
 }
 
+void ptc_vm_run(const ptc_prog *p, int ctx, const ptc_vm_rec *r, ptc_sink *out)
+{
+    if (p->entry[ctx] == PTC_NO_ENTRY) return;
+    vm_out o = {.sink = out};
+    exec(p, p->entry[ctx], r, &o);
+}
+
+void ptc_vm_general(const ptc_prog *p, const ptc_vm_rec *r, uint32_t want, ptc_vm_keys *keys)
+{
+    if (p->entry[PTC_CTX_GENERAL] == PTC_NO_ENTRY) return;
+    keys->scratch.len = 0;
+    vm_out o = {.keys = keys, .want = want};
+    exec(p, p->entry[PTC_CTX_GENERAL], r, &o);
+}
+
 void ptc_vm_keys_free(ptc_vm_keys *k)
 {
     if (!k) return;
     for (int i = 0; i < PTC_KEY_COUNT; i++) ptc_buf_free(&k->val[i]);
     ptc_buf_free(&k->scratch);
-}
-
-/* Which extensions each context emits: the plan checks that no dialplan
- * file gets one extension twice. */
-static void analyze_exts(ptc_prog *p)
-{
-    for (int c = 0; c < PTC_CTX_COUNT; c++) {
-        p->ctx_exts[c] = 0;
-        for (uint32_t pc = p->entry[c]; pc != PTC_NO_ENTRY && pc < p->ncode && p->code[pc].op != PTC_OP_RET; pc++)
-            if ((p->code[pc].op == PTC_OP_VAR || p->code[pc].op == PTC_OP_FVAR) && p->code[pc].a >= PTC_SLOT_EXT1 &&
-                p->code[pc].a < PTC_SLOT_EXT1 + PTC_MAX_LINES)
-                p->ctx_exts[c] |= (uint8_t)(1u << (p->code[pc].a - PTC_SLOT_EXT1));
-    }
-}
-
-void ptc_prog_analyze(ptc_prog *p)
-{
-    analyze_exts(p);
-    p->keys_phone = 0;
-    uint32_t pc = p->entry[PTC_CTX_GENERAL];
-    if (pc == PTC_NO_ENTRY) return;
-    int guarded = 0;
-    for (; pc < p->ncode && p->code[pc].op != PTC_OP_RET; pc++) {
-        const ptc_insn *i = &p->code[pc];
-        switch ((ptc_opcode)i->op) {
-        case PTC_OP_ONLY: case PTC_OP_EXCEPT:
-            guarded = 1;
-            break;
-        case PTC_OP_KEY: {
-            uint32_t bit = 1u << i->a;
-            if (guarded) p->keys_phone |= bit;
-            guarded = 0;
-            /* Up to its ENDKEY: any variable, or anything but text, makes
-             * the value depend on the phone. */
-            for (uint32_t q = pc + 1; q < p->ncode; q++) {
-                const ptc_insn *j = &p->code[q];
-                if (j->op == PTC_OP_ENDKEY && j->a == i->a) break;
-                if (j->op != PTC_OP_TEXT) { p->keys_phone |= bit; break; }
-            }
-            break;
-        }
-        default:
-            break;
-        }
-    }
 }

@@ -9,8 +9,8 @@
  *   trailer  CRC-32 of every byte before it
  *
  * ptc_bc_decode validates everything (lengths, CRCs, opcodes, operands,
- * constant indexes, jump targets, entry points, that every context ends in
- * RET) before it returns a program, so the VM never sees bad code.  Any
+ * constant indexes, forward jump targets, entry points, that the code ends
+ * in RET) before it returns a program, so the VM never sees bad code.  Any
  * failure is a reason string, never a crash: the cache treats it as a miss.
  */
 #ifndef PTC_BC_H

@@ -15,4 +15,12 @@
 
 void ptc_disasm_print(const ptc_prog *p, const char *name, FILE *out);
 
+/* After a listing (`ptc disasm --verbose`): the meaning of each opcode the
+ * program uses, from PTC_OPCODES, where each one is documented once. */
+void ptc_disasm_legend(const ptc_prog *p, FILE *out);
+
+/* The whole opcode table as Markdown (`ptc disasm --opcodes`); the table in
+ * docs/bytecode.md is this output, and a test keeps it so. */
+void ptc_disasm_opcodes(FILE *out);
+
 #endif

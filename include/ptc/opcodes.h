@@ -6,26 +6,26 @@
  *   B  a constant-pool index, or a filter chain (lang.h: 4 bits a filter)
  *   C  a jump target (an instruction index, always forward)
  *
- * Every context's code ends in RET; jumps only go forward, so every run
+ * The code ends in RET and jumps only go forward, so a run from any entry
  * ends.  The loader (runtime/bcfile.c) checks all of this before a program
  * from disk reaches the VM.
- *
- *   opcode  operands  synopsis
  */
 #ifndef PTC_OPCODES_H
 #define PTC_OPCODES_H
 
-/* X(name, uses A as, uses B as, uses C, synopsis) with A: 0 none, 1 slot,
- * 2 key; B: 0 none, 1 constant, 2 filter chain */
+/* X(name, A as, B as, uses C, meaning) with A: 0 none, 1 slot, 2 key;
+ * B: 0 none, 1 constant, 2 filter chain.  The meaning is the one place an
+ * opcode is documented: `ptc disasm --verbose` prints it beside the code,
+ * `ptc disasm --opcodes` prints the table docs/bytecode.md shows. */
 #define PTC_OPCODES(X)                                                        \
-    X(TEXT,   0, 1, 0, "emit K[B]")                                           \
-    X(VAR,    1, 0, 0, "emit the value of slot A")                            \
-    X(ONLY,   0, 1, 1, "if EXT1 != K[B] goto C        (#<ext> guard)")        \
-    X(EXCEPT, 0, 1, 1, "if EXT1 == K[B] goto C        (#<!..!ext!..!> guard)")\
-    X(KEY,    2, 0, 1, "start [general] key A; goto C if A is not wanted")    \
-    X(ENDKEY, 2, 0, 0, "end key A: value ends at its first space; store it")  \
-    X(RET,    0, 0, 0, "end of context")                                      \
-    X(FVAR,   1, 2, 0, "emit slot A through the filters of chain B")
+    X(TEXT,   0, 1, 0, "emit constant K[B]; in [general], append it to the key's value") \
+    X(VAR,    1, 0, 0, "emit the value of slot A as it is (never rescanned); in [general], append it") \
+    X(ONLY,   0, 1, 1, "if EXT1 != K[B] goto C: the #<ext> guard, which skips the line") \
+    X(EXCEPT, 0, 1, 1, "if EXT1 == K[B] goto C: one per extension of a #<!..!ext!..!> guard") \
+    X(KEY,    2, 0, 1, "[general]: start key A's value; goto C if A is not wanted in this pass; elsewhere a no-op") \
+    X(ENDKEY, 2, 0, 0, "[general]: end key A; its value is cut at its first space and stored, the last one wins") \
+    X(RET,    0, 0, 0, "end of the context") \
+    X(FVAR,   1, 2, 0, "emit the value of slot A through filter chain B (left to right); in [general], append it")
 
 typedef enum {
 #define X(name, a, b, c, doc) PTC_OP_##name,

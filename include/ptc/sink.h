@@ -4,7 +4,10 @@
  * memory sink (tests, [general] values, files compared before writing); with
  * a descriptor it flushes whenever the buffer passes flush_at, so a run's
  * memory stays flat however many phones it writes.  Write errors are kept in
- * err (an errno) and reported once, at ptc_sink_close.
+ * err (an errno) and returned once, by ptc_sink_finish.
+ *
+ * Ownership: the sink owns its buffer (ptc_sink_free, NULL accepted); a
+ * descriptor given to ptc_sink_init_fd stays the caller's to close.
  */
 #ifndef PTC_SINK_H
 #define PTC_SINK_H

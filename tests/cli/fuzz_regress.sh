@@ -61,7 +61,7 @@ expect_eq "the fixed template writes its files" "$(find "$root/mnt/kd/phoneprov/
 
 # ---- bytecode ----------------------------------------------------------------
 bcc=$T_WORK/bc-cache
-"$PTC" disasm --cache-dir "$bcc" "$R/bc/base.conf" >"$T_WORK/base.disasm" 2>/dev/null
+"$PTC" disasm -v --cache-dir "$bcc" "$R/bc/base.conf" >"$T_WORK/base.disasm" 2>/dev/null
 cached=$(ls "$bcc"/*.ptcb)
 check "bc: base.ptcb.src is what ptc writes for base.conf" cmp -s "$cached" "$R/bc/base.ptcb.src"
 bcroot=$(mkroot bc)

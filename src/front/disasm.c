@@ -56,3 +56,32 @@ void ptc_disasm_print(const ptc_prog *p, const char *name, FILE *out)
         fprintf(out, "%s; line %u\n", info->b == PTC_OPND_B_CONST ? "  " : "", p->lines[pc]);
     }
 }
+
+void ptc_disasm_legend(const ptc_prog *p, FILE *out)
+{
+    int used[PTC_OP_COUNT] = {0};
+    for (uint32_t pc = 0; pc < p->ncode; pc++) used[p->code[pc].op] = 1;
+    fputs(";\n; opcodes used (include/ptc/opcodes.h):\n", out);
+    for (int op = 0; op < PTC_OP_COUNT; op++)
+        if (used[op]) fprintf(out, ";   %-7s %s\n", ptc_op_info_table[op].name, ptc_op_info_table[op].doc);
+}
+
+static const char *operand_a(int a)
+{
+    return a == PTC_OPND_SLOT ? "slot" : a == PTC_OPND_KEY ? "key" : "–";
+}
+
+static const char *operand_b(int b)
+{
+    return b == PTC_OPND_B_CONST ? "constant" : b == PTC_OPND_B_CHAIN ? "chain" : "–";
+}
+
+void ptc_disasm_opcodes(FILE *out)
+{
+    fputs("| Op | Name | A | B | C | Meaning |\n|---:|---|---|---|---|---|\n", out);
+    for (int op = 0; op < PTC_OP_COUNT; op++) {
+        const ptc_op_info *i = &ptc_op_info_table[op];
+        fprintf(out, "| %d | `%s` | %s | %s | %s | %s |\n", op, i->name, operand_a(i->a),
+                operand_b(i->b), i->c ? "target" : "–", i->doc);
+    }
+}

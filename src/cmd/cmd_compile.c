@@ -27,18 +27,22 @@ static const char compile_usage[] =
 
 static const char disasm_usage[] =
     "Usage: ptc disasm [--cache-dir DIR] [-v] TEMPLATE...\n"
+    "       ptc disasm --opcodes\n"
     "\n"
     "Prints each context's bytecode, one instruction per line with its\n"
     "operands and the source line it came from.  The exit status is 1 when\n"
     "a template has errors, 64 for a bad command line.\n"
     "\n"
     "  --cache-dir DIR  the cache (default as for ptc compile)\n"
-    "  -v, --verbose    say whether the cache held each template\n"
+    "  -v, --verbose    also explain each opcode used, and say on stderr\n"
+    "                   whether the cache held each template\n"
+    "  --opcodes        print the instruction set (a Markdown table)\n"
     "  -h, --help       this text\n";
 
 typedef struct {
     const char *cache_dir;
     int verbose;
+    int opcodes;                /* disasm --opcodes */
 } common_opts;
 
 static int parse_common(int argc, char **argv, common_opts *o, const char *usage)
@@ -47,6 +51,7 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *usage
         {"cache-dir", required_argument, NULL, 'C'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"opcodes", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0}
     };
     optind = 1;
@@ -55,11 +60,15 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *usage
         switch (c) {
         case 'C': o->cache_dir = optarg; break;
         case 'v': o->verbose = 1; break;
+        case 'O':
+            if (usage != disasm_usage) { fputs(usage, stderr); return -1; }
+            o->opcodes = 1;
+            break;
         case 'h': fputs(usage, stdout); exit(0);
         default:  fputs(usage, stderr); return -1;
         }
     }
-    if (optind >= argc) { fputs(usage, stderr); return -1; }
+    if (o->opcodes ? optind < argc : optind >= argc) { fputs(usage, stderr); return -1; }
     return optind;
 }
 
@@ -117,11 +126,13 @@ int ptc_cmd_disasm(int argc, char **argv)
     common_opts o = {0};
     int first = setup(argc, argv, disasm_usage, &o, &diag, &cache);
     if (first < 0) return PTC_EXIT_USAGE;
+    if (o.opcodes) ptc_disasm_opcodes(stdout);
     for (int i = first; i < argc; i++) {
         ptc_prog *p = load(&cache, argv[i], &diag);
         if (!p) continue;
         if (i > first) putchar('\n');
         ptc_disasm_print(p, argv[i], stdout);
+        if (o.verbose) ptc_disasm_legend(p, stdout);
         ptc_prog_free(p);
     }
     ptc_diag_finish(&diag);

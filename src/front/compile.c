@@ -319,13 +319,3 @@ ptc_prog *ptc_comp_source(ptc_src *src, ptc_diag *diag)
     ptc_ir_free(ir);
     return p;
 }
-
-void ptc_prog_free(ptc_prog *p)
-{
-    if (!p) return;
-    free(p->code);
-    free(p->lines);
-    free(p->k);
-    free(p->kdata);
-    free(p);
-}
