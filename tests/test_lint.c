@@ -49,23 +49,23 @@ START_TEST(suggest_typos)
 {
     const char *const keys[] = {"prov_file", "auto_account_suffix", "auto_account_prefix", NULL};
     const char *const ctxs[] = {"general", "sip", "pjsip", "phoneprov", NULL};
-    ck_assert_str_eq(ptc_lint_suggest("EXTT", 4, ptc_var_spellings), "EXT");
-    ck_assert_str_eq(ptc_lint_suggest("ext", 3, ptc_var_spellings), "EXT");
-    ck_assert_str_eq(ptc_lint_suggest("MAC_ADRESS", 10, ptc_var_spellings), "MAC_ADDR");
-    ck_assert_str_eq(ptc_lint_suggest("ETX", 3, ptc_var_spellings), "EXT");
-    ck_assert_str_eq(ptc_lint_suggest("account_suffix", 14, keys), "auto_account_suffix");
-    ck_assert_str_eq(ptc_lint_suggest("Prov_File", 9, keys), "prov_file");
-    ck_assert_str_eq(ptc_lint_suggest("phoneprv", 8, ctxs), "phoneprov");
+    ck_assert_str_eq(ptc_diag_suggest("EXTT", 4, ptc_var_spellings), "EXT");
+    ck_assert_str_eq(ptc_diag_suggest("ext", 3, ptc_var_spellings), "EXT");
+    ck_assert_str_eq(ptc_diag_suggest("MAC_ADRESS", 10, ptc_var_spellings), "MAC_ADDR");
+    ck_assert_str_eq(ptc_diag_suggest("ETX", 3, ptc_var_spellings), "EXT");
+    ck_assert_str_eq(ptc_diag_suggest("account_suffix", 14, keys), "auto_account_suffix");
+    ck_assert_str_eq(ptc_diag_suggest("Prov_File", 9, keys), "prov_file");
+    ck_assert_str_eq(ptc_diag_suggest("phoneprv", 8, ctxs), "phoneprov");
 }
 END_TEST
 
 START_TEST(suggest_nothing_far)
 {
     const char *const names[] = {"three", "one", NULL};
-    ck_assert_ptr_null(ptc_lint_suggest("nothere", 7, names));
-    ck_assert_ptr_null(ptc_lint_suggest("host", 4, ptc_var_spellings));
-    ck_assert_ptr_null(ptc_lint_suggest("FOOBAR", 6, ptc_var_spellings));
-    ck_assert_ptr_null(ptc_lint_suggest("x", 1, NULL));
+    ck_assert_ptr_null(ptc_diag_suggest("nothere", 7, names));
+    ck_assert_ptr_null(ptc_diag_suggest("host", 4, ptc_var_spellings));
+    ck_assert_ptr_null(ptc_diag_suggest("FOOBAR", 6, ptc_var_spellings));
+    ck_assert_ptr_null(ptc_diag_suggest("x", 1, NULL));
 }
 END_TEST
 

@@ -456,7 +456,7 @@ START_TEST(ua_mac_and_firmware_of_real_phones)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char mac[13], fw[64];
-        int got = ptc_serve_ua_mac(cases[i].ua, mac);
+        int got = ptc_mac_find(cases[i].ua, mac);
         ck_assert_msg(got == (cases[i].mac != NULL), "%s: mac found=%d", cases[i].ua, got);
         if (got) ck_assert_str_eq(mac, cases[i].mac);
         got = ptc_serve_ua_firmware(cases[i].ua, fw, sizeof fw);
@@ -464,14 +464,14 @@ START_TEST(ua_mac_and_firmware_of_real_phones)
         if (got) ck_assert_str_eq(fw, cases[i].fw);
     }
     char mac[13];
-    ck_assert_int_eq(ptc_serve_ua_mac(NULL, mac), 0);
-    ck_assert_int_eq(ptc_serve_mac_norm("00:0B:82:11:22:33", mac), 1);
+    ck_assert_int_eq(ptc_mac_find(NULL, mac), 0);
+    ck_assert_int_eq(ptc_mac_norm("00:0B:82:11:22:33", mac), 1);
     ck_assert_str_eq(mac, "000b82112233");
-    ck_assert_int_eq(ptc_serve_mac_norm("00-0b-82-11-22-33", mac), 1);
-    ck_assert_int_eq(ptc_serve_mac_norm("000b821122", mac), 0);
-    ck_assert_int_eq(ptc_serve_mac_norm("000b8211223344", mac), 0);
-    ck_assert_int_eq(ptc_serve_mac_norm("00:0b:82:11:22:zz", mac), 0);
-    ck_assert(ptc_serve_mac_value("00156AAAA937") == 0x00156aaaa937ull);
+    ck_assert_int_eq(ptc_mac_norm("00-0b-82-11-22-33", mac), 1);
+    ck_assert_int_eq(ptc_mac_norm("000b821122", mac), 0);
+    ck_assert_int_eq(ptc_mac_norm("000b8211223344", mac), 0);
+    ck_assert_int_eq(ptc_mac_norm("00:0b:82:11:22:zz", mac), 0);
+    ck_assert(ptc_mac_value("00156AAAA937") == 0x00156aaaa937ull);
 }
 END_TEST
 

@@ -36,8 +36,23 @@ const char *ptc_cfg_get_or(const ptc_cfg *c, const char *name, const char *dflt)
  * root is set, else p.  Caller frees. */
 char *ptc_cfg_path(const ptc_cfg *c, const char *p);
 
-/* PHONEPROV_BASE_DIR or /mnt/kd/phoneprov (a real path, not rooted). */
+/* The one place for the default paths (real paths, not rooted). */
+#define PTC_DEFAULT_BASE_DIR "/mnt/kd/phoneprov"
+#define PTC_DEFAULT_LIST     "/mnt/kd/massdeployment.conf"
+#define PTC_DEFAULT_PHONE_DB "/mnt/kd/asterisk-odbc.sqlite3"
+#define PTC_DEFAULT_AUDIT_DB "/mnt/kd/phoneprov-audit.sqlite3"
+#define PTC_DEFAULT_INCLUDES "/mnt/kd/asterisk/includes"
+#define PTC_RELOAD_SCRIPT    "/mnt/kd/phoneprov-reload.script"
+
+/* PHONEPROV_BASE_DIR or PTC_DEFAULT_BASE_DIR (a real path, not rooted). */
 const char *ptc_cfg_base_dir(const ptc_cfg *c);
+
+/* The paths to open (caller frees): the option given on the command line
+ * as it is, else the default under --root.  The phone table: --db or
+ * PTC_DEFAULT_PHONE_DB; the fetch audit: --audit-db, PHONEPROV_AUDIT_DB or
+ * PTC_DEFAULT_AUDIT_DB. */
+char *ptc_cfg_phone_db(const ptc_cfg *c, const char *opt);
+char *ptc_cfg_audit_db(const ptc_cfg *c, const char *opt);
 
 /* Parses rc.conf text into vars (used by ptc_cfg_load, and by tests). */
 void ptc_cfg_parse(ptc_cfg *c, const char *text, size_t len);

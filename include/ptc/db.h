@@ -4,17 +4,24 @@
  * CREATE text, and swapped in with DROP + ALTER ... RENAME in one
  * transaction: readers see the old table or the new one, never a mix.  The
  * swap is idempotent so an interrupted commit can be finished later.  All
- * values are bound parameters.
+ * values are bound parameters.  This module is the table's one owner: every
+ * other reader (serve, status, notify) calls it.
+ *
+ * Ownership: a ptc_db handle is closed with ptc_db_close (NULL accepted);
+ * row strings are borrowed for the call they are passed to; a
+ * ptc_db_phones owns its phones (ptc_db_phones_free).
  */
 #ifndef PTC_DB_H
 #define PTC_DB_H
 
 #include <stdint.h>
+#include "ptc/buf.h"
 #include "ptc/diag.h"
 
 typedef struct ptc_db ptc_db;
 
 typedef struct ptc_db_row {
+    long id;                    /* as read back (a row being written has none) */
     const char *ext, *cid_name, *cid_num, *account;
     int line;
     const char *mac_addr, *template_, *model, *vendor, *sip_driver;
@@ -51,8 +58,32 @@ int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows);
 int ptc_db_has_table(ptc_db *db, const char *name);
 
 /* Reads the phoneprov table of path read-only, in id order: calls each(row,
- * ctx) per row (its strings valid for the call; mac_addr as written).  A
- * missing file or table is an error.  0, or -1 after reporting. */
-int ptc_db_read(const char *path, int (*each)(const ptc_db_row *row, void *ctx), void *ctx, ptc_diag *diag);
+ * ctx) per row (its strings valid for the call; mac_addr as written) until
+ * it returns nonzero.  0; 1 (nothing reported) for a missing file or table
+ * when missing_ok, else that is an error; -1 after reporting.  This and
+ * ptc_db_table_hash share the one SELECT of the table. */
+int ptc_db_read(const char *path, int missing_ok, int (*each)(const ptc_db_row *row, void *ctx), void *ctx,
+                ptc_diag *diag);
+
+/* A phone as the table holds it: its rows (one per line) grouped by MAC. */
+typedef struct ptc_db_phone {
+    char mac[13];               /* 12 lower-case hex digits */
+    char *mac_text;             /* as the table writes it */
+    char *account;              /* line 1's SIP account */
+    char *sip_driver, *tmpl, *model, *vendor;
+    ptc_buf exts;               /* "201,211" (NUL-terminated), in line order */
+} ptc_db_phone;
+
+typedef struct ptc_db_phones {
+    ptc_db_phone *v;            /* in order of first row */
+    size_t n;
+} ptc_db_phones;
+
+/* Every phone of the table at path (ptc status, ptc notify, ptc web); rows
+ * whose MAC is not one are skipped.  Returns as ptc_db_read. */
+int  ptc_db_read_phones(const char *path, int missing_ok, ptc_db_phones *out, ptc_diag *diag);
+/* Frees a phone's strings (NULL accepted); the set and its phones. */
+void ptc_db_phone_clear(ptc_db_phone *p);
+void ptc_db_phones_free(ptc_db_phones *s);
 
 #endif

@@ -43,6 +43,8 @@ typedef struct ptc_lint_tmpl {
 
 typedef struct ptc_lint {
     ptc_diag   *diag;
+    ptc_diag    checks;         /* lint's own checks report here: their codes
+                                 * can be turned off; the rest reaches diag */
     ptc_cfg    *cfg;            /* for PHONEPROV_BASE_DIR and --root; may be NULL */
     const char *templates_dir;  /* --templates DIR, or NULL: base dir/templates */
     char      **disabled;       /* -Wno-CODE, NULL-terminated, borrowed; may be NULL */
@@ -73,22 +75,8 @@ ptc_lint_tmpl *ptc_lint_find(const ptc_lint *L, const char *real);
  * up in L->templates_dir or PHONEPROV_BASE_DIR/templates and linted once. */
 void ptc_lint_list(ptc_lint *L, ptc_src *src);
 
-/* The candidate closest to word (case-insensitive edit distance), or NULL
- * when none is close enough to be a likely typo.  cands is NULL-terminated. */
-const char *ptc_lint_suggest(const char *word, size_t len, const char *const *cands);
-
 /* 1 when code was turned off with -Wno-CODE, or is off by default
  * (ptc-only-syntax) and was not turned on with -WCODE. */
 int ptc_lint_disabled(const ptc_lint *L, const char *code);
-
-/* Shared by src/lint*.c: report a lint finding unless its code is turned
- * off.  _at points at a byte offset (line, column, caret); _line names a
- * whole line (line 0: the file only). */
-void ptc_lint_at(ptc_lint *L, ptc_src *src, size_t off, ptc_severity sev,
-                 const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-void ptc_lint_line(ptc_lint *L, ptc_src *src, unsigned line, ptc_severity sev,
-                   const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
 
 #endif

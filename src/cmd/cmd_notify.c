@@ -112,9 +112,7 @@ static int select_targets(ptc_notify_set *set, const notify_args *a, const ptc_c
     for (size_t i = 0; i < a->ntemplates; i++) bad |= ptc_notify_select_template(set, a->templates[i], diag) != 0;
     if (a->all) ptc_notify_select_all(set);
     if (a->changed) {
-        char *audit = a->audit ? ptc_xstrdup(a->audit)
-                               : ptc_cfg_path(cfg, ptc_cfg_get_or(cfg, "PHONEPROV_AUDIT_DB",
-                                                                   "/mnt/kd/phoneprov-audit.sqlite3"));
+        char *audit = ptc_cfg_audit_db(cfg, a->audit);
         char *base = ptc_cfg_path(cfg, ptc_cfg_base_dir(cfg));
         ptc_notify_select_changed(set, audit, base, diag);
         free(audit);
@@ -139,7 +137,7 @@ int ptc_cmd_notify(int argc, char **argv)
     ptc_notify_set set = {0};
     int rc = PTC_EXIT_ERROR;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
-    char *db = a.db ? ptc_xstrdup(a.db) : ptc_cfg_path(&cfg, "/mnt/kd/asterisk-odbc.sqlite3");
+    char *db = ptc_cfg_phone_db(&cfg, a.db);
     int loaded = ptc_notify_load(&set, db, &diag);
     free(db);
     if (loaded != 0) goto out;

@@ -158,9 +158,8 @@ static int auto_pass(const char *path, ptc_diag *diag)
     }
     src->redact = ptc_rec_redact;
     ptc_buf out = PTC_BUF_INIT;
-    ptc_diag quiet = *diag;
-    quiet.limit = 1;
-    quiet.printed = 1;                  /* the run reports bad lines itself */
+    ptc_diag quiet;                     /* the run reports bad lines itself */
+    ptc_diag_init_null(&quiet);
     uint32_t pos = 0, off, len, copied = 0;
     unsigned line = 0;
     int added = 0, rc = 0;
@@ -209,7 +208,7 @@ static int reload_asterisk(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
 {
     if (!quiet) printf("Auto-reloading Asterisk 'dialplan' and 'sip'.\n");
     fflush(stdout);
-    char *script = ptc_cfg_path(cfg, "/mnt/kd/phoneprov-reload.script");
+    char *script = ptc_cfg_path(cfg, PTC_RELOAD_SCRIPT);
     int rc;
     if (access(script, X_OK) == 0) {
         pid_t pid = fork();
@@ -241,7 +240,7 @@ static int notify_changed(const ptc_cfg *cfg, const char *db, ptc_diag *diag)
 {
     ptc_notify_set set;
     if (ptc_notify_load(&set, db, diag) != 0) return -1;
-    char *audit = ptc_cfg_path(cfg, ptc_cfg_get_or(cfg, "PHONEPROV_AUDIT_DB", "/mnt/kd/phoneprov-audit.sqlite3"));
+    char *audit = ptc_cfg_audit_db(cfg, NULL);
     char *base = ptc_cfg_path(cfg, ptc_cfg_base_dir(cfg));
     ptc_notify_opts o = {.via = PTC_NOTIFY_CLI, .rate = 20, .out = stdout};
     int failed = 0;
@@ -328,7 +327,7 @@ int ptc_cmd_run(int argc, char **argv)
     }
     if (!(ip = sip_server_ipv4(&cfg, a.if_name, &diag))) goto out;
     /* --db is used as given (like --rc and the phone list); the default is under --root */
-    db = a.db ? ptc_xstrdup(a.db) : ptc_cfg_path(&cfg, "/mnt/kd/asterisk-odbc.sqlite3");
+    db = ptc_cfg_phone_db(&cfg, a.db);
     ptc_run_opts o = {
         .list_path = a.list,
         .db_path = db,
@@ -396,7 +395,7 @@ int ptc_cmd_recover(int argc, char **argv)
     ptc_diag_init(&diag, stderr);
     ptc_cfg cfg;
     if (ptc_cfg_load(&cfg, root, rc_file, &diag) != 0) { ptc_cfg_free(&cfg); return PTC_EXIT_ERROR; }
-    char *db = db_opt ? ptc_xstrdup(db_opt) : ptc_cfg_path(&cfg, "/mnt/kd/asterisk-odbc.sqlite3");
+    char *db = ptc_cfg_phone_db(&cfg, db_opt);
     int rc = PTC_EXIT_OK;
     if (ptc_commit_pending(db)) {
         int lock = ptc_commit_lock(db, 0);     /* a live run finishes first */

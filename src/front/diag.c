@@ -21,6 +21,12 @@ void ptc_diag_init(ptc_diag *d, FILE *out)
     d->limit = 100;
 }
 
+void ptc_diag_init_null(ptc_diag *d)
+{
+    ptc_diag_init(d, NULL);
+    d->limit = 0;
+}
+
 static void json_string(FILE *f, const char *s, size_t n)
 {
     fputc('"', f);
@@ -86,6 +92,9 @@ static void emit(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
     if (sev == PTC_ERROR) d->errors++;
     else if (sev == PTC_WARNING) d->warnings++;
     else d->notes++;
+    snprintf(d->last, sizeof d->last, "%s", msg);
+    d->last_code = code;
+    if (!d->out) return;
     if (sev != PTC_ERROR && !d->show_warnings) return;
     if (d->limit && d->printed >= d->limit) { d->suppressed++; return; }
     d->printed++;
@@ -132,6 +141,8 @@ static void emit(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
 static void report(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
                    ptc_severity sev, const char *code, const char *fmt, va_list ap)
 {
+    if (code && d->disabled && d->disabled(d->disabled_ctx, code)) return;
+    if (d->forward) d = d->forward;
     ptc_buf msg = PTC_BUF_INIT;
     ptc_buf_vprintf(&msg, fmt, ap);
     emit(d, src, line, col, sev, code, ptc_buf_cstr(&msg));
@@ -178,7 +189,7 @@ void ptc_diag_finish(ptc_diag *d)
 void ptc_diag_set_color_auto(ptc_diag *d)
 {
     const char *nc = getenv("NO_COLOR");
-    d->color = d->format == PTC_FMT_TEXT && isatty(fileno(d->out)) && !(nc && *nc);
+    d->color = d->format == PTC_FMT_TEXT && d->out && isatty(fileno(d->out)) && !(nc && *nc);
 }
 
 /* ---- did you mean ---------------------------------------------------------- */

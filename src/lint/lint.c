@@ -17,11 +17,20 @@
 
 /* ---- the linter ------------------------------------------------------------ */
 
+static int checks_disabled(void *ctx, const char *code)
+{
+    return ptc_lint_disabled(ctx, code);
+}
+
 void ptc_lint_init(ptc_lint *L, ptc_diag *diag, ptc_cfg *cfg)
 {
     memset(L, 0, sizeof *L);
     L->diag = diag;
     L->cfg = cfg;
+    ptc_diag_init_null(&L->checks);
+    L->checks.forward = diag;
+    L->checks.disabled = checks_disabled;
+    L->checks.disabled_ctx = L;
 }
 
 void ptc_lint_free(ptc_lint *L)
@@ -65,36 +74,6 @@ int ptc_lint_disabled(const ptc_lint *L, const char *code)
     return listed((char *const *)off_by_default, code) && !listed(L->enabled, code);
 }
 
-/* Formats once and reports at a byte offset, or (whole_line) at a line. */
-static void lint_report(ptc_lint *L, ptc_src *src, size_t at, int whole_line, ptc_severity sev,
-                        const char *code, const char *fmt, va_list ap)
-{
-    if (ptc_lint_disabled(L, code)) return;
-    ptc_buf msg = PTC_BUF_INIT;
-    ptc_buf_vprintf(&msg, fmt, ap);
-    if (whole_line) ptc_diag_line(L->diag, src, (unsigned)at, sev, code, "%s", ptc_buf_cstr(&msg));
-    else ptc_diag_at(L->diag, src, at, sev, code, "%s", ptc_buf_cstr(&msg));
-    ptc_buf_free(&msg);
-}
-
-void ptc_lint_at(ptc_lint *L, ptc_src *src, size_t off, ptc_severity sev,
-                 const char *code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lint_report(L, src, off, 0, sev, code, fmt, ap);
-    va_end(ap);
-}
-
-void ptc_lint_line(ptc_lint *L, ptc_src *src, unsigned line, ptc_severity sev,
-                   const char *code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lint_report(L, src, line, 1, sev, code, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- classification ------------------------------------------------------- */
 
 ptc_lint_kind ptc_lint_classify(const ptc_src *src)
@@ -125,10 +104,6 @@ ptc_lint_kind ptc_lint_classify(const ptc_src *src)
 
 /* ---- suggestions -------------------------------------------------------- */
 
-const char *ptc_lint_suggest(const char *word, size_t len, const char *const *cands)
-{
-    return ptc_diag_suggest(word, len, cands);
-}
 
 /* ---- the command -------------------------------------------------------- */
 
@@ -293,7 +268,7 @@ static void lint_path(ptc_lint *L, const item *it)
  * that the tree it may be looking at is half old, half new. */
 static void report_pending_commit(const ptc_cfg *cfg, ptc_diag *diag)
 {
-    char *db = ptc_cfg_path(cfg, "/mnt/kd/asterisk-odbc.sqlite3");
+    char *db = ptc_cfg_phone_db(cfg, NULL);
     if (ptc_commit_pending(db))
         ptc_diag_plain(diag, PTC_WARNING, "commit-pending",
                        "a run stopped after its commit point (%s): the files may be half old and half new "

@@ -47,7 +47,7 @@ static char *templates_dir(ptc_lint *L)
 {
     if (L->templates_dir) return ptc_xstrdup(L->templates_dir);
     ptc_buf b = PTC_BUF_INIT;
-    ptc_buf_printf(&b, "%s/templates", L->cfg ? ptc_cfg_base_dir(L->cfg) : "/mnt/kd/phoneprov");
+    ptc_buf_printf(&b, "%s/templates", L->cfg ? ptc_cfg_base_dir(L->cfg) : PTC_DEFAULT_BASE_DIR);
     char *p = L->cfg ? ptc_cfg_path(L->cfg, ptc_buf_cstr(&b)) : ptc_xstrdup(ptc_buf_cstr(&b));
     ptc_buf_free(&b);
     return p;
@@ -105,12 +105,12 @@ static void report_missing(lst *S, named *e, const ptc_rec *r)
 {
     if (e->reported) return;
     e->reported = 1;
-    ptc_lint_at(S->L, S->src, r->tmpl.off, PTC_ERROR, "unknown-template",
+    ptc_diag_at(&S->L->checks, S->src, r->tmpl.off, PTC_ERROR, "unknown-template",
                 "template \"%s\" not found: %s: %s", e->name, e->path, strerror(e->err));
     load_avail(S);
-    const char *s = ptc_lint_suggest(e->name, strlen(e->name), (const char *const *)S->avail);
+    const char *s = ptc_diag_suggest(e->name, strlen(e->name), (const char *const *)S->avail);
     if (s)
-        ptc_lint_line(S->L, S->src, r->line, PTC_NOTE, "unknown-template", "did you mean \"%s\"?", s);
+        ptc_diag_line(&S->L->checks, S->src, r->line, PTC_NOTE, "unknown-template", "did you mean \"%s\"?", s);
 }
 
 /* ---- per phone ---------------------------------------------------------- */
@@ -122,7 +122,7 @@ static void check_lines_used(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
         ptc_buf which = PTC_BUF_INIT;
         if (used - given == 1) ptc_buf_printf(&which, "line %u repeats", used);
         else ptc_buf_printf(&which, "lines %u to %u repeat", given + 1, used);
-        ptc_lint_at(S->L, S->src, r->extf.off, PTC_WARNING, "fewer-lines",
+        ptc_diag_at(&S->L->checks, S->src, r->extf.off, PTC_WARNING, "fewer-lines",
                     "template \"%s\" uses %u lines but this phone gives %u extension%s: "
                     "%s line 1's extension and account",
                     t->name, used, given, given == 1 ? "" : "s", ptc_buf_cstr(&which));
@@ -137,7 +137,7 @@ static void check_lines_used(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
     char uses[32];
     if (used) snprintf(uses, sizeof uses, "%u line%s", used, used == 1 ? "" : "s");
     else snprintf(uses, sizeof uses, "no line variable");
-    ptc_lint_at(S->L, S->src, r->ext[keep].off, PTC_WARNING, "extra-lines",
+    ptc_diag_at(&S->L->checks, S->src, r->ext[keep].off, PTC_WARNING, "extra-lines",
                 "this phone gives %u extensions but template \"%s\" uses %s: %s %s",
                 given, t->name, uses, ptc_buf_cstr(&which),
                 S->ph.sql_enable ? "only into the phoneprov table" : "not used");
@@ -167,15 +167,15 @@ static void check_xml_values(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
         else acct = 1;
     }
     if (cid)
-        ptc_lint_at(S->L, S->src, r->extf.off, PTC_ERROR, "xml-break",
+        ptc_diag_at(&S->L->checks, S->src, r->extf.off, PTC_ERROR, "xml-break",
                     "a CallerID name holds `&` or `<`: template \"%s\" puts it into XML unescaped, "
                     "the phone's file would be invalid", t->name);
     if (pass)
-        ptc_lint_at(S->L, S->src, r->passf.off, PTC_ERROR, "xml-break",
+        ptc_diag_at(&S->L->checks, S->src, r->passf.off, PTC_ERROR, "xml-break",
                     "the password holds `&` or `<`: template \"%s\" puts it into XML unescaped, "
                     "the phone's file would be invalid", t->name);
     if (acct)
-        ptc_lint_at(S->L, S->src, r->acctf.len ? r->acctf.off : r->extf.off, PTC_ERROR, "xml-break",
+        ptc_diag_at(&S->L->checks, S->src, r->acctf.len ? r->acctf.off : r->extf.off, PTC_ERROR, "xml-break",
                     "the account holds `&` or `<`: template \"%s\" puts it into XML unescaped, "
                     "the phone's file would be invalid", t->name);
 }
@@ -203,7 +203,7 @@ static void check_line(lst *S, uint32_t off, uint32_t len, unsigned line)
     /* ptc_rec only flags a password that is exactly `#`; `#note` is just as
      * likely a comment, but it is a valid password, so only a warning. */
     if (r.passf.len > 1 && x[r.passf.off] == '#')
-        ptc_lint_at(S->L, S->src, r.passf.off, PTC_WARNING, "comment-field",
+        ptc_diag_at(&S->L->checks, S->src, r.passf.off, PTC_WARNING, "comment-field",
                     "the password field starts with `#`: a trailing comment? comments must start the line");
     if (rc != 0) return;
     ptc_plan_password(&S->plan, &r);
@@ -217,7 +217,7 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     S.L = L;
     S.src = src;
     src->redact = ptc_rec_redact;
-    S.env.base_dir = L->cfg ? ptc_cfg_base_dir(L->cfg) : "/mnt/kd/phoneprov";
+    S.env.base_dir = L->cfg ? ptc_cfg_base_dir(L->cfg) : PTC_DEFAULT_BASE_DIR;
     S.env.sip_server_ipv4 = "0.0.0.0";
     ptc_phone_init(&S.ph);
     ptc_plan_init(&S.plan, src, L->diag);
@@ -227,9 +227,7 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     /* Pass 1: the templates, linted first so their findings come before
      * the list's and each list line can rely on them. */
     ptc_diag quiet;
-    ptc_diag_init(&quiet, L->diag->out);
-    quiet.limit = 1;
-    quiet.printed = 1;
+    ptc_diag_init_null(&quiet);
     ptc_rec r;
     while (ptc_rec_next_line(src, &pos, &off, &len, &line)) {
         ptc_rec_parse(src, off, len, line, &r, &quiet);

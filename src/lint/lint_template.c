@@ -121,7 +121,7 @@ static void check_value_control(ptc_lint *L, ptc_ir *ir, int key, const gval *v)
         const char *name = ptc_key_names[key];
         size_t n = strlen(name);
         int path = (n > 5 && !strcmp(name + n - 5, "_path")) || (n > 5 && !strcmp(name + n - 5, "_file"));
-        ptc_lint_at(L, ir->src, v->off + (uint32_t)i, path ? PTC_ERROR : PTC_WARNING, "value-control",
+        ptc_diag_at(&L->checks, ir->src, v->off + (uint32_t)i, path ? PTC_ERROR : PTC_WARNING, "value-control",
                     "%s: a %s in the value stays in it (a value ends only at a space)%s",
                     name, c == '\t' ? "tab" : "control character",
                     path ? "; ptc run refuses such a path" : "");
@@ -146,7 +146,7 @@ static void check_value(ptc_lint *L, ptc_ir *ir, int key, const gval *v)
     case PTC_KEY_SQL_ENABLE: effect = "anything but `yes` turns the phoneprov table off"; break;
     default: effect = "the value goes into the table's sip_driver column as written"; break;
     }
-    ptc_lint_at(L, ir->src, v->off, PTC_ERROR, "bad-value",
+    ptc_diag_at(&L->checks, ir->src, v->off, PTC_ERROR, "bad-value",
                 "%s=%.*s: the value must be `%s` or `%s`%s; %s", ptc_key_names[key],
                 (int)v->lit.len, v->lit.data, words[0], words[1],
                 other_case ? ", in lower case" : "", effect);
@@ -185,13 +185,13 @@ static void report_not_key(ptc_lint *L, ptc_ir *ir, const ptc_ir_line *l)
         uint32_t k = i;
         while (k < end && (isalnum((unsigned char)t[k]) || t[k] == '_')) k++;
         if (i > s->off && k > i && k < end && memchr(t + k, '=', end - k)) {
-            ptc_lint_at(L, ir->src, i, PTC_WARNING, "general-syntax",
+            ptc_diag_at(&L->checks, ir->src, i, PTC_WARNING, "general-syntax",
                         "indented key `%.*s`: a [general] key must start the line, this one is ignored",
                         (int)(k - i), t + i);
             return;
         }
     }
-    ptc_lint_at(L, ir->src, l->off, PTC_WARNING, "general-syntax",
+    ptc_diag_at(&L->checks, ir->src, l->off, PTC_WARNING, "general-syntax",
                 "not a `key=value` line: [general] ignores it");
 }
 
@@ -231,11 +231,11 @@ static void check_unused_keys(ptc_lint *L, ptc_ir *ir, const keyinfo *ki)
         if (key == PTC_KEY_COUNT) continue;
         int ctx = key_context(key);
         if (key == PTC_KEY_DIALPLAN_PATH && !any_dialplan(ir))
-            ptc_lint_at(L, ir->src, ki[key].first->off, PTC_WARNING, "dialplan-unused",
+            ptc_diag_at(&L->checks, ir->src, ki[key].first->off, PTC_WARNING, "dialplan-unused",
                         "dialplan_path is set but the template has no [dialplan] ... [dialplan6] context: it has no effect");
         if (ctx < 0 || ir->ctx[ctx].present) continue;
         int dp = ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
-        ptc_lint_at(L, ir->src, ki[key].first->off, PTC_WARNING, dp ? "dialplan-unused" : "key-unused",
+        ptc_diag_at(&L->checks, ir->src, ki[key].first->off, PTC_WARNING, dp ? "dialplan-unused" : "key-unused",
                     "%s is set but the template has no [%s] context: it has no effect",
                     ptc_key_names[key], ptc_ctx_names[ctx]);
     }
@@ -265,7 +265,7 @@ static void check_prov_file(ptc_lint *L, ptc_ir *ir)
         for (int s = 0; s < PTC_SLOT_COUNT; s++)
             if ((v.slots >> s & 1) && slot_varies(s)) varies = 1;
         if (varies) continue;
-        ptc_lint_at(L, ir->src, v.off, PTC_WARNING, "prov-file-constant",
+        ptc_diag_at(&L->checks, ir->src, v.off, PTC_WARNING, "prov-file-constant",
                     "prov_file=%.*s depends on neither the MAC nor the extension: every phone would "
                     "write the same [phoneprov] file (use @MAC@ or @EXT@ in it)",
                     (int)(v.end - v.off), ir->src->text + v.off);
@@ -285,13 +285,13 @@ static void check_general(ptc_lint *L, ptc_ir *ir)
         int key = ptc_comp_general_key(ir, l, &name_off, &name_len, &value_off);
         if (key == -2) { report_not_key(L, ir, l); continue; }
         if (key == -1) {
-            const char *s = ptc_lint_suggest(t + name_off, name_len, key_names_list());
+            const char *s = ptc_diag_suggest(t + name_off, name_len, key_names_list());
             if (s)
-                ptc_lint_at(L, ir->src, name_off, PTC_WARNING, "unknown-key",
+                ptc_diag_at(&L->checks, ir->src, name_off, PTC_WARNING, "unknown-key",
                             "unknown [general] key `%.*s` is ignored; did you mean `%s`?",
                             (int)name_len, t + name_off, s);
             else
-                ptc_lint_at(L, ir->src, name_off, PTC_WARNING, "unknown-key",
+                ptc_diag_at(&L->checks, ir->src, name_off, PTC_WARNING, "unknown-key",
                             "unknown [general] key `%.*s` is ignored", (int)name_len, t + name_off);
             continue;
         }
@@ -300,7 +300,7 @@ static void check_general(ptc_lint *L, ptc_ir *ir)
         if (!ki[key].first) ki[key].first = l;
         if (l->guard != PTC_GUARD_NONE) continue;
         if (ki[key].last_plain)
-            ptc_lint_at(L, ir->src, name_off, PTC_WARNING, "duplicate-key",
+            ptc_diag_at(&L->checks, ir->src, name_off, PTC_WARNING, "duplicate-key",
                         "%s is set again: this value replaces the one on line %u",
                         ptc_key_names[key], (unsigned)line_no(ir->src, ki[key].last_plain->off));
         ki[key].last_plain = l;
@@ -331,14 +331,14 @@ static void check_headers(ptc_lint *L, ptc_ir *ir)
             uint32_t o = h->name_off, n = h->name_len;
             while (n && t[o] == ' ') { o++; n--; }
             while (n && t[o + n - 1] == ' ') n--;
-            const char *s = ptc_lint_suggest(t + o, n, ctx_names_list());
+            const char *s = ptc_diag_suggest(t + o, n, ctx_names_list());
             if (s)
-                ptc_lint_at(L, ir->src, h->name_off, PTC_NOTE, "unknown-context",
+                ptc_diag_at(&L->checks, ir->src, h->name_off, PTC_NOTE, "unknown-context",
                             "did you mean [%s]?", s);
             continue;
         }
         if (!first[h->ctx]) { first[h->ctx] = h; continue; }
-        ptc_lint_at(L, ir->src, h->name_off, PTC_WARNING, "duplicate-context",
+        ptc_diag_at(&L->checks, ir->src, h->name_off, PTC_WARNING, "duplicate-context",
                     "context [%s] appears again (first on line %u): its parts are joined in file order",
                     ptc_ctx_names[h->ctx], (unsigned)line_no(ir->src, first[h->ctx]->off));
     }
@@ -368,7 +368,7 @@ static void check_global(ptc_lint *L, ptc_ir *ir)
             if (to > from && t[to - 1] == '\r') to--;
             size_t n = utf8_len(t + from, to - from);
             if (n > MENU_NAME_MAX)
-                ptc_lint_at(L, ir->src, from, PTC_WARNING, "menu-name-long",
+                ptc_diag_at(&L->checks, ir->src, from, PTC_WARNING, "menu-name-long",
                             "menu_name is %zu characters long: the web interface's Template menu "
                             "is made for %d or fewer", n, MENU_NAME_MAX);
             continue;
@@ -377,7 +377,7 @@ static void check_global(ptc_lint *L, ptc_ir *ir)
         uint32_t k = s->off, end = s->off + s->len;
         while (k < end && t[k] != '=' && t[k] != ' ') k++;
         if (k < end && t[k] == '=' && ptc_key_lookup(t + s->off, k - s->off) >= 0)
-            ptc_lint_at(L, ir->src, s->off, PTC_WARNING, "global-ignored",
+            ptc_diag_at(&L->checks, ir->src, s->off, PTC_WARNING, "global-ignored",
                         "`%.*s` before the first context is ignored: [general] keys belong in [general]",
                         (int)(k - s->off), t + s->off);
     }
@@ -393,7 +393,7 @@ static void check_guard(ptc_lint *L, ptc_ir *ir, const ptc_ir_line *l)
     const char *t = ir->src->text;
     if (l->guard == PTC_GUARD_NONE) return;
     if (l->guard == PTC_GUARD_EXCEPT && !l->exts) {
-        ptc_lint_at(L, ir->src, l->guard_off, PTC_WARNING, "guard-matches-all",
+        ptc_diag_at(&L->checks, ir->src, l->guard_off, PTC_WARNING, "guard-matches-all",
                     "guard `%.*s` lists no extension, so it excludes none: the line is used for every extension",
                     (int)l->guard_len, t + l->guard_off);
         return;
@@ -403,11 +403,11 @@ static void check_guard(ptc_lint *L, ptc_ir *ir, const ptc_ir_line *l)
         for (uint32_t i = 0; i < e->len; i++) ok &= valid_ext_char(t[e->off + i]);
         if (ok) continue;
         if (l->guard == PTC_GUARD_ONLY)
-            ptc_lint_at(L, ir->src, e->off, PTC_WARNING, "guard-never",
+            ptc_diag_at(&L->checks, ir->src, e->off, PTC_WARNING, "guard-never",
                         "guard `%.*s` can never match: extensions hold only digits, `*`, `#` and `+`, "
                         "so the line is always a comment", (int)l->guard_len, t + l->guard_off);
         else
-            ptc_lint_at(L, ir->src, e->off, PTC_WARNING, "guard-never",
+            ptc_diag_at(&L->checks, ir->src, e->off, PTC_WARNING, "guard-never",
                         "`%.*s` in guard `%.*s` is not an extension (digits, `*`, `#` and `+`): it excludes none",
                         (int)e->len, t + e->off, (int)l->guard_len, t + l->guard_off);
     }
@@ -432,17 +432,17 @@ static void check_unknown_var(ptc_lint *L, ptc_ir *ir, uint32_t at, const char *
         size_t i = fl;
         while (i < n && isdigit((unsigned char)name[i])) i++;
         if (i != n) continue;
-        ptc_lint_at(L, ir->src, at, PTC_ERROR, "var-index",
+        ptc_diag_at(&L->checks, ir->src, at, PTC_ERROR, "var-index",
                     "@%.*s@ is not a variable: line numbers go from 1 to %d (@%s1@ ... @%s%d@)",
                     (int)n, name, PTC_MAX_LINES, line_families[f], line_families[f], PTC_MAX_LINES);
         return;
     }
-    const char *s = ptc_lint_suggest(name, n, ptc_var_spellings);
+    const char *s = ptc_diag_suggest(name, n, ptc_var_spellings);
     if (s)
-        ptc_lint_at(L, ir->src, at, PTC_WARNING, "unknown-var",
+        ptc_diag_at(&L->checks, ir->src, at, PTC_WARNING, "unknown-var",
                     "unknown variable @%.*s@ is output as written; did you mean @%s@?", (int)n, name, s);
     else if (upper)
-        ptc_lint_at(L, ir->src, at, PTC_WARNING, "unknown-var",
+        ptc_diag_at(&L->checks, ir->src, at, PTC_WARNING, "unknown-var",
                     "unknown variable @%.*s@ is output as written", (int)n, name);
 }
 
@@ -472,7 +472,7 @@ static void check_general_account(ptc_lint *L, ptc_ir *ir, const ptc_ir_line *l)
     const char *t = ir->src->text;
     for (const ptc_ir_seg *s = l->segs; s; s = s->next)
         if (s->kind == PTC_SEG_VAR && slot_in(s->slot, PTC_SLOT_ACCOUNT1))
-            ptc_lint_at(L, ir->src, s->off, PTC_WARNING, "general-account",
+            ptc_diag_at(&L->checks, ir->src, s->off, PTC_WARNING, "general-account",
                         "%.*s is always empty in [general]: the account is built from [general] values",
                         (int)s->len, t + s->off);
 }
@@ -534,11 +534,11 @@ static void check_xml(ptc_lint *L, ptc_lint_tmpl *tm)
             tm->xml_slots |= 1ull << s->slot;
             const char *name = t + s->off + 1;
             size_t n = strcspn(name, ":@");
-            ptc_lint_at(L, ir->src, s->off, PTC_WARNING, "xml-unescaped",
+            ptc_diag_at(&L->checks, ir->src, s->off, PTC_WARNING, "xml-unescaped",
                         "[phoneprov] is XML, and @%.*s@ is inserted as typed: write @%.*s:xml@ "
                         "(or escape=xml in [general])", (int)n, name, (int)n, name);
             if (!warned++)
-                ptc_lint_line(L, ir->src, line_no(ir->src, s->off), PTC_NOTE, "xml-unescaped",
+                ptc_diag_line(&L->checks, ir->src, line_no(ir->src, s->off), PTC_NOTE, "xml-unescaped",
                               "a `&` or `<` in a CallerID name, password or account would make the phone's "
                               "file invalid XML; ptc lint on the phone list finds such values");
         }
@@ -553,11 +553,11 @@ static void check_ptc_only(ptc_lint *L, ptc_ir *ir)
             uint32_t name_off, name_len, value_off;
             if (c == PTC_CTX_GENERAL &&
                 ptc_comp_general_key(ir, l, &name_off, &name_len, &value_off) == PTC_KEY_ESCAPE)
-                ptc_lint_at(L, ir->src, name_off, PTC_NOTE, "ptc-only-syntax",
+                ptc_diag_at(&L->checks, ir->src, name_off, PTC_NOTE, "ptc-only-syntax",
                             "escape= is ptc's: phoneprov-tools ignores it");
             for (const ptc_ir_seg *s = l->segs; s; s = s->next)
                 if (s->kind == PTC_SEG_VAR && s->filters)
-                    ptc_lint_at(L, ir->src, s->off, PTC_NOTE, "ptc-only-syntax",
+                    ptc_diag_at(&L->checks, ir->src, s->off, PTC_NOTE, "ptc-only-syntax",
                                 "a filter is ptc's: phoneprov-tools writes `%.*s` into the file as it is",
                                 (int)s->len, ir->src->text + s->off);
         }

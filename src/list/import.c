@@ -271,7 +271,7 @@ static void data_row(csvread *R)
         set_cell(R, p, col, v);
     }
     char mac[13];
-    if (ptc_serve_mac_norm(p->mac_text, mac)) memcpy(p->mac, mac, 13);
+    if (ptc_mac_norm(p->mac_text, mac)) memcpy(p->mac, mac, 13);
 }
 
 static void on_field(void *s, size_t n, void *ctx)

@@ -1,5 +1,6 @@
 /* The phone list reader: one line -> one checked ptc_rec. */
 #include "ptc/rec.h"
+#include "ptc/mac.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -59,39 +60,16 @@ static unsigned split_list(const char *t, ptc_span field, ptc_span *out, unsigne
     return n;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* aa:bb:cc:dd:ee:ff, aa-bb-..., or aabbccddeeff; case is kept. */
+/* aa:bb:cc:dd:ee:ff, aa-bb-..., or aabbccddeeff (ptc_mac_parse); case is
+ * kept. */
 static int parse_mac(const char *s, uint32_t n, ptc_rec *r)
 {
-    char hex[12];
-    if (n == 17) {
-        char sep = s[2];
-        if (sep != ':' && sep != '-') return -1;
-        for (int i = 0; i < 6; i++) {
-            if (i < 5 && s[i * 3 + 2] != sep) return -1;
-            hex[i * 2] = s[i * 3];
-            hex[i * 2 + 1] = s[i * 3 + 1];
-        }
-    } else if (n == 12) {
-        memcpy(hex, s, 12);
-    } else {
-        return -1;
-    }
-    for (int i = 0; i < 12; i++)
-        if (hexval(hex[i]) < 0) return -1;
+    if (ptc_mac_parse(s, n, PTC_MAC_LIST, r->mac) != 0) return -1;
     for (int i = 0; i < 6; i++) {
-        r->mac_addr[i * 3] = hex[i * 2];
-        r->mac_addr[i * 3 + 1] = hex[i * 2 + 1];
+        r->mac_addr[i * 3] = r->mac[i * 2];
+        r->mac_addr[i * 3 + 1] = r->mac[i * 2 + 1];
         r->mac_addr[i * 3 + 2] = i < 5 ? ':' : '\0';
     }
-    memcpy(r->mac, hex, 12);
-    r->mac[12] = '\0';
     return 0;
 }
 

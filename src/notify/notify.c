@@ -8,7 +8,8 @@
 #include "ptc/fsutil.h"
 #include "ptc/map.h"
 #include "ptc/rec.h"
-#include "ptc/serve.h"
+#include "ptc/audit.h"
+#include "ptc/mac.h"
 #include "ptc/vm.h"
 
 #include <ctype.h>
@@ -20,52 +21,28 @@
 
 /* ---- the phones ------------------------------------------------------------- */
 
-typedef struct loading {
-    ptc_notify_set *set;
-    size_t cap;
-    ptc_map by_mac;             /* MAC value + 1 -> index + 1 */
-} loading;
-
-static int add_row(const ptc_db_row *row, void *ctx)
-{
-    loading *L = ctx;
-    char mac[13];
-    if (!ptc_serve_mac_norm(row->mac_addr, mac)) return 0;
-    int fresh = 0;
-    uint32_t *slot = ptc_map_put(&L->by_mac, ptc_serve_mac_value(mac) + 1, &fresh);
-    ptc_notify_set *S = L->set;
-    if (fresh) {
-        if (S->n == L->cap) {
-            L->cap = L->cap ? L->cap * 2 : 64;
-            S->v = ptc_xrealloc(S->v, L->cap * sizeof *S->v);
-        }
-        ptc_notify_phone *p = &S->v[S->n++];
-        memset(p, 0, sizeof *p);
-        memcpy(p->mac, mac, 13);
-        p->mac_text = ptc_xstrdup(row->mac_addr);
-        p->account = ptc_xstrndup(row->account, (size_t)row->account_len);
-        p->driver = ptc_xstrdup(strcasecmp(row->sip_driver, "pjsip") == 0 ? "pjsip" : "sip");
-        p->tmpl = ptc_xstrndup(row->template_, (size_t)row->template_len);
-        p->model = ptc_xstrndup(row->model, (size_t)row->model_len);
-        p->vendor = ptc_xstrndup(row->vendor, (size_t)row->vendor_len);
-        p->exts = ptc_xstrndup(row->ext, (size_t)row->ext_len);
-        *slot = (uint32_t)S->n;
-        return 0;
-    }
-    ptc_notify_phone *p = &S->v[*slot - 1];
-    ptc_buf e = PTC_BUF_INIT;
-    ptc_buf_printf(&e, "%s,%.*s", p->exts, row->ext_len, row->ext);
-    free(p->exts);
-    p->exts = (char *)ptc_buf_cstr(&e);
-    return 0;
-}
-
+/* The table's phones (ptc_db_read_phones), their strings taken over. */
 int ptc_notify_load(ptc_notify_set *set, const char *db, ptc_diag *diag)
 {
     memset(set, 0, sizeof *set);
-    loading L = {set, 0, {0}};
-    int rc = ptc_db_read(db, add_row, &L, diag);
-    ptc_map_free(&L.by_mac);
+    ptc_db_phones t;
+    int rc = ptc_db_read_phones(db, 0, &t, diag);
+    set->v = ptc_xcalloc(t.n ? t.n : 1, sizeof *set->v);
+    for (size_t i = 0; i < t.n; i++) {
+        ptc_db_phone *d = &t.v[i];
+        ptc_notify_phone *p = &set->v[set->n++];
+        memcpy(p->mac, d->mac, 13);
+        p->mac_text = d->mac_text;
+        p->account = d->account;
+        p->driver = ptc_xstrdup(strcasecmp(d->sip_driver, "pjsip") == 0 ? "pjsip" : "sip");
+        p->tmpl = d->tmpl;
+        p->model = d->model;
+        p->vendor = d->vendor;
+        p->exts = d->exts.len ? d->exts.data : ptc_xstrdup("");
+        if (!d->exts.len) ptc_buf_free(&d->exts);
+        free(d->sip_driver);
+    }
+    free(t.v);
     return rc;
 }
 
@@ -98,7 +75,7 @@ static int has_ext(const char *list, const char *ext)
 int ptc_notify_select(ptc_notify_set *set, const char *target, ptc_diag *diag)
 {
     char mac[13];
-    int is_mac = ptc_serve_mac_norm(target, mac), hit = 0;
+    int is_mac = ptc_mac_norm(target, mac), hit = 0;
     for (size_t i = 0; i < set->n; i++) {
         ptc_notify_phone *p = &set->v[i];
         if ((is_mac && strcmp(p->mac, mac) == 0) || (!is_mac && has_ext(p->exts, target))) {
@@ -218,9 +195,8 @@ static char *template_option(const ptc_cfg *cfg, ptc_cache *cache, const char *t
     free(dir);
     char *val = NULL;
     ptc_src *src = ptc_rec_valid_template_name(tmpl, strlen(tmpl)) ? ptc_src_load(ptc_buf_cstr(&path), NULL) : NULL;
-    FILE *devnull = fopen("/dev/null", "w");
     ptc_diag quiet;
-    ptc_diag_init(&quiet, devnull ? devnull : stderr);
+    ptc_diag_init_null(&quiet);
     ptc_prog *p = src ? ptc_cache_get(cache, src, &quiet) : NULL;
     if (p && (p->keys_set & (1u << key))) {
         ptc_vm_rec rec;
@@ -233,7 +209,6 @@ static char *template_option(const ptc_cfg *cfg, ptc_cache *cache, const char *t
     }
     ptc_prog_free(p);
     ptc_src_free(src);
-    if (devnull) fclose(devnull);
     ptc_buf_free(&path);
     return val;
 }

@@ -127,5 +127,15 @@ char *ptc_cfg_path(const ptc_cfg *c, const char *p)
 
 const char *ptc_cfg_base_dir(const ptc_cfg *c)
 {
-    return ptc_cfg_get_or(c, "PHONEPROV_BASE_DIR", "/mnt/kd/phoneprov");
+    return ptc_cfg_get_or(c, "PHONEPROV_BASE_DIR", PTC_DEFAULT_BASE_DIR);
+}
+
+char *ptc_cfg_phone_db(const ptc_cfg *c, const char *opt)
+{
+    return opt ? ptc_xstrdup(opt) : ptc_cfg_path(c, PTC_DEFAULT_PHONE_DB);
+}
+
+char *ptc_cfg_audit_db(const ptc_cfg *c, const char *opt)
+{
+    return opt ? ptc_xstrdup(opt) : ptc_cfg_path(c, ptc_cfg_get_or(c, "PHONEPROV_AUDIT_DB", PTC_DEFAULT_AUDIT_DB));
 }

@@ -1,6 +1,9 @@
 /* The phoneprov table in SQLite. */
 #include "ptc/db.h"
 #include "ptc/buf.h"
+#include "ptc/fsutil.h"
+#include "ptc/mac.h"
+#include "ptc/map.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -73,17 +76,22 @@ void ptc_db_close(ptc_db *db)
     free(db);
 }
 
-int ptc_db_has_table(ptc_db *db, const char *name)
+static int has_table(sqlite3 *h, const char *name)
 {
     sqlite3_stmt *st = NULL;
     int found = 0;
-    if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+    if (sqlite3_prepare_v2(h, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         found = sqlite3_step(st) == SQLITE_ROW;
     }
     sqlite3_finalize(st);
     return found;
+}
+
+int ptc_db_has_table(ptc_db *db, const char *name)
+{
+    return has_table(db->h, name);
 }
 
 int ptc_db_build_begin(ptc_db *db, int keep_existing, ptc_diag *diag)
@@ -217,6 +225,47 @@ static const char *col(sqlite3_stmt *st, int i, int *n)
     return s ? s : "";
 }
 
+/* Every row of phoneprov in id order, the one SELECT of the table: each
+ * gets the row (ids from 1), its strings valid for the call; a nonzero
+ * return stops the walk.  SQLITE_DONE, or the failing step's code. */
+static int each_row(sqlite3 *h, int (*each)(const ptc_db_row *row, void *ctx), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT id, ext, cid_name, cid_num, account, line, mac_addr, "
+                           "template, model, vendor, sip_driver FROM phoneprov ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    int step, n;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        ptc_db_row r;
+        memset(&r, 0, sizeof r);
+        r.id = (long)sqlite3_column_int64(st, 0);
+        r.ext = col(st, 1, &r.ext_len);
+        r.cid_name = col(st, 2, &r.cid_name_len);
+        r.cid_num = col(st, 3, &r.cid_num_len);
+        r.account = col(st, 4, &r.account_len);
+        r.line = sqlite3_column_int(st, 5);
+        r.mac_addr = col(st, 6, &n);
+        r.template_ = col(st, 7, &r.template_len);
+        r.model = col(st, 8, &r.model_len);
+        r.vendor = col(st, 9, &r.vendor_len);
+        r.sip_driver = col(st, 10, &n);
+        if (each(&r, ctx) != 0) { step = SQLITE_DONE; break; }
+    }
+    sqlite3_finalize(st);
+    return step;
+}
+
+typedef struct hashing { uint64_t h; long rows; } hashing;
+
+static int hash_row(const ptc_db_row *row, void *ctx)
+{
+    hashing *H = ctx;
+    H->h = ptc_db_row_hash(H->h, row->id, row);
+    H->rows++;
+    return 0;
+}
+
 int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
 {
     /* The table must be the one we create (its CREATE text as RENAME
@@ -231,71 +280,100 @@ int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows)
         goto out;
     const char *sql = (const char *)sqlite3_column_text(st, 0);
     if (!sql || strcmp(sql, ptc_buf_cstr(&want)) != 0) goto out;
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(db->h, "SELECT id, ext, cid_name, cid_num, account, line, mac_addr, "
-                           "template, model, vendor, sip_driver FROM phoneprov ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    *h = PTC_HASH64_INIT;
-    *rows = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        ptc_db_row r;
-        memset(&r, 0, sizeof r);
-        long id = (long)sqlite3_column_int64(st, 0);
-        r.ext = col(st, 1, &r.ext_len);
-        r.cid_name = col(st, 2, &r.cid_name_len);
-        r.cid_num = col(st, 3, &r.cid_num_len);
-        r.account = col(st, 4, &r.account_len);
-        r.line = sqlite3_column_int(st, 5);
-        int n;
-        r.mac_addr = col(st, 6, &n);
-        r.template_ = col(st, 7, &r.template_len);
-        r.model = col(st, 8, &r.model_len);
-        r.vendor = col(st, 9, &r.vendor_len);
-        r.sip_driver = col(st, 10, &n);
-        *h = ptc_db_row_hash(*h, id, &r);
-        ++*rows;
-    }
-    rc = step == SQLITE_DONE ? 0 : -1;
+    hashing H = {PTC_HASH64_INIT, 0};
+    if (each_row(db->h, hash_row, &H) != SQLITE_DONE) goto out;
+    *h = H.h;
+    *rows = H.rows;
+    rc = 0;
 out:
     sqlite3_finalize(st);
     ptc_buf_free(&want);
     return rc;
 }
 
-int ptc_db_read(const char *path, int (*each)(const ptc_db_row *row, void *ctx), void *ctx, ptc_diag *diag)
+int ptc_db_read(const char *path, int missing_ok, int (*each)(const ptc_db_row *row, void *ctx), void *ctx,
+                ptc_diag *diag)
 {
     sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = -1, step = SQLITE_DONE;
+    int rc = -1;
+    if (missing_ok && !ptc_exists(path)) return 1;
     if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) goto done;
     sqlite3_busy_timeout(h, 2000);
-    if (sqlite3_prepare_v2(h, "SELECT ext, cid_name, cid_num, account, line, mac_addr, template, model, "
-                           "vendor, sip_driver FROM phoneprov ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-        goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        ptc_db_row r;
-        memset(&r, 0, sizeof r);
-        r.ext = col(st, 0, &r.ext_len);
-        r.cid_name = col(st, 1, &r.cid_name_len);
-        r.cid_num = col(st, 2, &r.cid_num_len);
-        r.account = col(st, 3, &r.account_len);
-        r.line = sqlite3_column_int(st, 4);
-        int n;
-        r.mac_addr = col(st, 5, &n);
-        r.template_ = col(st, 6, &r.template_len);
-        r.model = col(st, 7, &r.model_len);
-        r.vendor = col(st, 8, &r.vendor_len);
-        r.sip_driver = col(st, 9, &n);
-        if (each(&r, ctx) != 0) { step = SQLITE_DONE; break; }
-    }
-    if (step == SQLITE_DONE) rc = 0;
+    if (missing_ok && !has_table(h, "phoneprov")) { rc = 1; goto done; }
+    if (each_row(h, each, ctx) == SQLITE_DONE) rc = 0;
 done:
-    if (rc != 0)
+    if (rc < 0)
         ptc_diag_plain(diag, PTC_ERROR, "sqlite", "phone table %s: %s", path, h ? sqlite3_errmsg(h) : "cannot open");
-    sqlite3_finalize(st);
     sqlite3_close(h);
     return rc;
+}
+
+/* ---- phones: the table's rows grouped by MAC --------------------------------- */
+
+typedef struct grouping {
+    ptc_db_phones *out;
+    size_t cap;
+    ptc_map by_mac;             /* MAC value + 1 -> index + 1: exact, no collision */
+} grouping;
+
+static void add_ext(ptc_db_phone *p, const ptc_db_row *row)
+{
+    if (!row->ext_len) return;
+    if (p->exts.len) ptc_buf_putc(&p->exts, ',');
+    ptc_buf_put(&p->exts, row->ext, (size_t)row->ext_len);
+    ptc_buf_cstr(&p->exts);
+}
+
+static int group_row(const ptc_db_row *row, void *ctx)
+{
+    grouping *G = ctx;
+    char mac[13];
+    if (!ptc_mac_norm(row->mac_addr, mac)) return 0;
+    int fresh = 0;
+    uint32_t *slot = ptc_map_put(&G->by_mac, ptc_mac_value(mac) + 1, &fresh);
+    ptc_db_phones *S = G->out;
+    if (fresh) {
+        if (S->n == G->cap) {
+            G->cap = G->cap ? G->cap * 2 : 64;
+            S->v = ptc_xrealloc(S->v, G->cap * sizeof *S->v);
+        }
+        ptc_db_phone *p = &S->v[S->n++];
+        memset(p, 0, sizeof *p);
+        memcpy(p->mac, mac, 13);
+        p->mac_text = ptc_xstrdup(row->mac_addr);
+        p->account = ptc_xstrndup(row->account, (size_t)row->account_len);
+        p->sip_driver = ptc_xstrdup(row->sip_driver);
+        p->tmpl = ptc_xstrndup(row->template_, (size_t)row->template_len);
+        p->model = ptc_xstrndup(row->model, (size_t)row->model_len);
+        p->vendor = ptc_xstrndup(row->vendor, (size_t)row->vendor_len);
+        *slot = (uint32_t)S->n;
+    }
+    add_ext(&S->v[*slot - 1], row);
+    return 0;
+}
+
+int ptc_db_read_phones(const char *path, int missing_ok, ptc_db_phones *out, ptc_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    grouping G = {out, 0, {0}};
+    int rc = ptc_db_read(path, missing_ok, group_row, &G, diag);
+    ptc_map_free(&G.by_mac);
+    return rc;
+}
+
+void ptc_db_phone_clear(ptc_db_phone *p)
+{
+    if (!p) return;
+    free(p->mac_text); free(p->account); free(p->sip_driver); free(p->tmpl);
+    free(p->model); free(p->vendor);
+    ptc_buf_free(&p->exts);
+    memset(p, 0, sizeof *p);
+}
+
+void ptc_db_phones_free(ptc_db_phones *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) ptc_db_phone_clear(&s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
 }

@@ -1,5 +1,6 @@
 /* Binding a phone record to its template: slots and [general] values. */
 #include "ptc/phone.h"
+#include "ptc/cfg.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -207,7 +208,7 @@ static const char *const default_dialplan_file[] = {
     "astlinux-phoneprov-exten5.conf", "astlinux-phoneprov-exten6.conf",
 };
 
-#define INCLUDES_DIR "/mnt/kd/asterisk/includes"
+#define INCLUDES_DIR PTC_DEFAULT_INCLUDES
 
 const char *ptc_phone_key(ptc_phone *ph, int key, const ptc_phone_env *env)
 {

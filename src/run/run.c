@@ -479,9 +479,8 @@ static int table_unchanged(run *R)
     const char *db_open = R->o->db_path;
     int same = 0;
     if (ptc_exists(db_open)) {
-        ptc_diag quiet = *R->diag;
-        quiet.limit = 1;
-        quiet.printed = 1;
+        ptc_diag quiet;
+        ptc_diag_init_null(&quiet);
         ptc_db *db = ptc_db_open(db_open, 30000, &quiet);
         uint64_t h;
         long rows;
@@ -599,9 +598,8 @@ static int prepare_outputs(run *R)
 
 static int execute(run *R)
 {
-    ptc_diag quiet = *R->diag;
-    quiet.limit = 1;
-    quiet.printed = 1;                  /* pass 1 reported everything */
+    ptc_diag quiet;                     /* pass 1 reported everything */
+    ptc_diag_init_null(&quiet);
     if (prepare_outputs(R) != 0) return -1;
     for (size_t i = 0; i < R->nf; i++)
         if (open_include(R, &R->f[i]) != 0) return -1;

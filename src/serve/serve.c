@@ -7,6 +7,7 @@
  * is opened with openat2(RESOLVE_BENEATH) so the kernel, not string
  * handling, keeps us inside the base directory. */
 #include "ptc/serve.h"
+#include "serve_snap.h"
 #include "ptc/buf.h"
 #include "ptc/cache.h"
 #include "ptc/cfg.h"
@@ -37,162 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(SYS_openat2) && defined(__has_include)
-#  if __has_include(<linux/openat2.h>)
-#    include <linux/openat2.h>
-#    define HAVE_OPENAT2 1
-#  endif
-#endif
 
 #define DEFAULT_LISTEN     "*:8080"
-#define DEFAULT_PHONE_DB   "/mnt/kd/asterisk-odbc.sqlite3"
-#define DEFAULT_AUDIT_DB   "/mnt/kd/phoneprov-audit.sqlite3"
 #define UPLOAD_DISCARD_MAX (1u << 20)   /* PUT bodies we read and drop */
 
-/* ---- path rules ----------------------------------------------------------- */
-
-static int ends_with_ci(const char *s, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
-}
-
-/* The rules for one path segment; first says it is the top one. */
-static int segment_check(const char *seg, size_t n, int first, const char **why)
-{
-    if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
-        *why = "dot segment";
-        return PTC_SERVE_PATH_MALFORMED;
-    }
-    if (seg[0] == '.') {
-        /* ptc's temporary files (.NAME.ptc-XXXXXX), its manifest and lock,
-         * editors' and version control's files. */
-        *why = "dot file";
-        return PTC_SERVE_PATH_HIDDEN;
-    }
-    if (first && n == 9 && strncasecmp(seg, "templates", 9) == 0) {
-        *why = "templates directory";
-        return PTC_SERVE_PATH_HIDDEN;
-    }
-    /* Phone lists and templates are *.conf (massdeployment.conf,
-     * webgui-massdeployment.conf); their copies too (x.conf.bak, x.conf~). */
-    for (size_t i = 0; i + 5 <= n; i++) {
-        if (strncasecmp(seg + i, ".conf", 5) == 0 &&
-            (i + 5 == n || seg[i + 5] == '.' || seg[i + 5] == '~' || seg[i + 5] == '-' || seg[i + 5] == '_')) {
-            *why = "phone list or template (*.conf)";
-            return PTC_SERVE_PATH_HIDDEN;
-        }
-    }
-    static const char *const hidden_suffix[][2] = {
-        {".ptcb", "bytecode cache file"},
-        {".sqlite3", "database"}, {".sqlite", "database"}, {".db", "database"},
-        {"-journal", "database"}, {"-wal", "database"}, {"-shm", "database"},
-        {"~", "backup file"}, {".bak", "backup file"}, {".orig", "backup file"},
-        {".swp", "backup file"}, {".tmp", "temporary file"},
-    };
-    for (size_t i = 0; i < sizeof hidden_suffix / sizeof hidden_suffix[0]; i++) {
-        if (ends_with_ci(seg, n, hidden_suffix[i][0])) {
-            *why = hidden_suffix[i][1];
-            return PTC_SERVE_PATH_HIDDEN;
-        }
-    }
-    return PTC_SERVE_PATH_OK;
-}
-
-int ptc_serve_rel_check(const char *rel, const char **why)
-{
-    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            *why = "control byte, encoded '/' or NUL in path";
-            return PTC_SERVE_PATH_MALFORMED;
-        }
-        if (*p == '\\') {
-            *why = "backslash in path";
-            return PTC_SERVE_PATH_MALFORMED;
-        }
-    }
-    const char *s = rel;
-    int first = 1, rc = PTC_SERVE_PATH_OK;
-    while (*s) {
-        const char *e = strchr(s, '/');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n) {
-            const char *w = NULL;
-            int r = segment_check(s, n, first, &w);
-            /* A malformed path wins over a hidden one: it is an attack, not
-             * a mistake, and the log should say so. */
-            if (r == PTC_SERVE_PATH_MALFORMED) { *why = w; return r; }
-            if (r != PTC_SERVE_PATH_OK && rc == PTC_SERVE_PATH_OK) { rc = r; *why = w; }
-            first = 0;
-        }
-        if (!e) break;
-        s = e + 1;
-    }
-    if (rc != PTC_SERVE_PATH_OK) return rc;
-    size_t len = strlen(rel);
-    if (len == 0 || rel[len - 1] == '/') {
-        *why = "directory (listings are off)";
-        return PTC_SERVE_PATH_ELSEWHERE;
-    }
-    return PTC_SERVE_PATH_OK;
-}
-
-int ptc_serve_path_check(const char *url, const char **rel, const char **why)
-{
-    static const char prefix[] = "/phoneprov/";
-    if (strncmp(url, prefix, sizeof prefix - 1) != 0) {
-        *why = strcmp(url, "/phoneprov") == 0 ? "directory (listings are off)" : "not under /phoneprov/";
-        /* Still reject attacks outside the prefix as such, for the log. */
-        const char *w2;
-        if (ptc_serve_rel_check(url[0] == '/' ? url + 1 : url, &w2) == PTC_SERVE_PATH_MALFORMED) {
-            *why = w2;
-            return PTC_SERVE_PATH_MALFORMED;
-        }
-        return PTC_SERVE_PATH_ELSEWHERE;
-    }
-    const char *r = url + sizeof prefix - 1;
-    while (*r == '/') r++;      /* openat2 would take a leading '/' as absolute */
-    int rc = ptc_serve_rel_check(r, why);
-    if (rc == PTC_SERVE_PATH_OK) *rel = r;
-    return rc;
-}
-
-const char *ptc_serve_content_type(const char *name)
-{
-    static const char *const types[][2] = {
-        {".cfg", "text/plain"}, {".txt", "text/plain"}, {".ini", "text/plain"},
-        {".csv", "text/csv"}, {".xml", "application/xml"}, {".htm", "text/html"},
-        {".html", "text/html"}, {".json", "application/json"}, {".png", "image/png"},
-        {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
-        {".bmp", "image/bmp"}, {".wav", "audio/wav"}, {".pem", "application/x-pem-file"},
-        {".crt", "application/x-x509-ca-cert"},
-    };
-    size_t n = strlen(name);
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (ends_with_ci(name, n, types[i][0])) return types[i][1];
-    /* Grandstream's cfgMAC (binary config, no extension), firmware images. */
-    return "application/octet-stream";
-}
-
 /* ---- configuration snapshots ---------------------------------------------- */
-
-/* What a request needs to know, immutable once built: a reload builds a new
- * one and swaps it in under the write lock, so requests never see half a
- * configuration. */
-typedef struct snap {
-    ptc_cfg cfg;
-    ptc_serve_allow *allow;
-    char *allow_spec;           /* the text it was parsed from (NULL: unset) */
-    int rc_read;                /* rc.conf was there to read */
-    uint64_t *macs;             /* sorted, the phone table's MACs */
-    size_t nmacs;
-    int basefd;
-    char *base_real;            /* realpath of the base directory */
-    size_t base_len;
-    char *cache_rel;            /* bytecode cache below the base, or NULL */
-    char *phone_db;
-    struct timespec phone_db_mtime;
-} snap;
 
 typedef struct listener {
     int fd, tls, port;
@@ -229,195 +79,12 @@ struct ptc_serve {
     struct timespec watch_failed;   /* phone table mtime whose reload failed */
 };
 
-static void snap_free(snap *sn)
-{
-    if (!sn) return;
-    ptc_cfg_free(&sn->cfg);
-    ptc_serve_allow_free(sn->allow);
-    free(sn->allow_spec);
-    free(sn->macs);
-    if (sn->basefd >= 0) close(sn->basefd);
-    free(sn->base_real);
-    free(sn->cache_rel);
-    free(sn->phone_db);
-    free(sn);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The newest mtime of the phone database and its WAL: `ptc run` commits
- * into the WAL, which reaches the main file only at a checkpoint. */
-static struct timespec db_mtime(const char *path)
-{
-    struct timespec t = {0, 0};
-    struct stat st;
-    if (stat(path, &st) == 0) t = st.st_mtim;
-    char wal[PATH_MAX];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    if (stat(wal, &st) == 0 && (st.st_mtim.tv_sec > t.tv_sec ||
-        (st.st_mtim.tv_sec == t.tv_sec && st.st_mtim.tv_nsec > t.tv_nsec)))
-        t = st.st_mtim;
-    return t;
-}
-
-/* Reads the MACs of the phone table.  A missing database or table is not an
- * error (no phones yet: MAC binding has nothing to bind); a broken one is. */
-static int load_macs(snap *sn, char *why, size_t whylen)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int rc = -1, step = SQLITE_DONE;
-    sn->phone_db_mtime = db_mtime(sn->phone_db);
-    if (!ptc_exists(sn->phone_db)) { rc = 0; goto done; }
-    if (sqlite3_open_v2(sn->phone_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) goto done;
-    sqlite3_busy_timeout(db, 2000);
-    if (sqlite3_prepare_v2(db, "SELECT mac_addr FROM phoneprov", -1, &st, NULL) != SQLITE_OK) {
-        if (strstr(sqlite3_errmsg(db), "no such table")) rc = 0;
-        goto done;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        char mac[13];
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        if (!ptc_serve_mac_norm(v, mac)) continue;
-        if (sn->nmacs == cap) {
-            cap = cap ? cap * 2 : 64;
-            sn->macs = ptc_xrealloc(sn->macs, cap * sizeof *sn->macs);
-        }
-        sn->macs[sn->nmacs++] = ptc_serve_mac_value(mac);
-    }
-    if (step != SQLITE_DONE) goto done;
-    if (sn->nmacs) {
-        qsort(sn->macs, sn->nmacs, sizeof *sn->macs, cmp_u64);
-        size_t k = 1;
-        for (size_t i = 1; i < sn->nmacs; i++)
-            if (sn->macs[i] != sn->macs[k - 1]) sn->macs[k++] = sn->macs[i];
-        sn->nmacs = k;
-    }
-    rc = 0;
-done:
-    if (rc != 0)
-        snprintf(why, whylen, "phone table %s: %s", sn->phone_db, db ? sqlite3_errmsg(db) : "cannot open");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return rc;
-}
-
-static int known_mac(const snap *sn, uint64_t v)
-{
-    return sn->nmacs && bsearch(&v, sn->macs, sn->nmacs, sizeof v, cmp_u64) != NULL;
-}
-
-/* The first run of 12 hex digits in path that is a known phone's MAC. */
-static int path_phone_mac(const snap *sn, const char *path, char mac[13])
-{
-    size_t run = 0;
-    for (size_t i = 0; path[i]; i++) {
-        run = isxdigit((unsigned char)path[i]) ? run + 1 : 0;
-        if (run >= 12) {
-            const char *w = path + i - 11;
-            if (known_mac(sn, ptc_serve_mac_value(w))) {
-                for (int k = 0; k < 12; k++) mac[k] = (char)tolower((unsigned char)w[k]);
-                mac[12] = '\0';
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-static void say(const char *sev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int is_blank(const char *spec)
-{
-    return spec[strspn(spec, " \t,")] == '\0';
-}
-
-/* The allowlist of a new snapshot.  It fails closed: once PHONEPROV_ALLOW
- * has closed the server, a reload that finds it gone or blank keeps the
- * previous list (only an explicit setting, such as `*`, opens it). */
-static int pick_allow(const ptc_serve *s, snap *sn, const snap *prev, char *why, size_t whylen)
-{
-    const char *spec = s->allow_cli;
-    if (!spec) {
-        spec = ptc_cfg_get(&sn->cfg, "PHONEPROV_ALLOW");
-        if (prev && prev->allow_spec && !ptc_serve_allow_is_open(prev->allow) && (!spec || is_blank(spec))) {
-            say("error", "reload: PHONEPROV_ALLOW is %s in %s: keeping the previous allowlist",
-                spec ? "blank" : "gone", sn->cfg.rc_path);
-            spec = prev->allow_spec;
-        }
-    }
-    sn->allow = ptc_serve_allow_parse(spec, why, whylen);
-    if (!sn->allow) return -1;
-    sn->allow_spec = spec ? ptc_xstrdup(spec) : NULL;
-    return 0;
-}
-
-static snap *snap_build(ptc_serve *s, const snap *prev, char *why, size_t whylen)
-{
-    snap *sn = ptc_xcalloc(1, sizeof *sn);
-    sn->basefd = -1;
-    char *base = NULL, *cache = NULL, *cache_real = NULL;
-    int ok = 0;
-    FILE *devnull = fopen("/dev/null", "w");
-    ptc_diag quiet;
-    ptc_diag_init(&quiet, devnull ? devnull : stderr);
-    if (ptc_cfg_load(&sn->cfg, s->root, s->rc_file, &quiet) != 0) {
-        snprintf(why, whylen, "cannot read %s: %s", s->rc_file ? s->rc_file : "rc.conf", strerror(errno));
-        goto fail;
-    }
-    char *rc_open = s->rc_file ? ptc_xstrdup(s->rc_file) : ptc_cfg_path(&sn->cfg, "/etc/rc.conf");
-    sn->rc_read = ptc_exists(rc_open);
-    free(rc_open);
-    if (prev && prev->rc_read && !sn->rc_read) {
-        snprintf(why, whylen, "cannot read %s: it is gone", sn->cfg.rc_path);
-        goto fail;
-    }
-    base = ptc_cfg_path(&sn->cfg, ptc_cfg_base_dir(&sn->cfg));
-    sn->base_real = realpath(base, NULL);
-    if (!sn->base_real) {
-        snprintf(why, whylen, "base directory %s: %s", base, strerror(errno));
-        goto fail;
-    }
-    sn->base_len = strlen(sn->base_real);
-    sn->basefd = open(sn->base_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sn->basefd < 0) {
-        snprintf(why, whylen, "base directory %s: %s", sn->base_real, strerror(errno));
-        goto fail;
-    }
-    if (pick_allow(s, sn, prev, why, whylen) != 0) goto fail;
-    sn->phone_db = s->phone_db_opt ? ptc_xstrdup(s->phone_db_opt) : ptc_cfg_path(&sn->cfg, DEFAULT_PHONE_DB);
-    if (load_macs(sn, why, whylen) != 0) goto fail;
-    /* The bytecode cache is never under the base by default, but a user may
-     * put it there: then it is hidden like templates/. */
-    cache = ptc_cache_default_dir();
-    cache_real = cache ? realpath(cache, NULL) : NULL;
-    if (cache_real && strncmp(cache_real, sn->base_real, sn->base_len) == 0 &&
-        cache_real[sn->base_len] == '/')
-        sn->cache_rel = ptc_xstrdup(cache_real + sn->base_len + 1);
-    ok = 1;
-fail:
-    free(base);
-    free(cache);
-    free(cache_real);
-    if (devnull) fclose(devnull);
-    if (!ok) {
-        snap_free(sn);
-        sn = NULL;
-    }
-    return sn;
-}
-
 /* ---- errors and warnings -------------------------------------------------- */
 
 /* To stderr, which may be a pipe nobody drains: when it has no room the
  * line is dropped rather than hold the thread that says it (libmicrohttpd's
  * own threads log through here). */
-static void say(const char *sev, const char *fmt, ...)
+void ptc_serve_say(const char *sev, const char *fmt, ...)
 {
     char when[32];
     time_t now = time(NULL);
@@ -448,7 +115,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
-    say("warning", "libmicrohttpd: %s", msg);
+    ptc_serve_say("warning", "libmicrohttpd: %s", msg);
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -549,79 +216,6 @@ static enum MHD_Result respond_error(req *r, int status, const char *why)
     return respond(r, status, resp, strcmp(r->method, "HEAD") == 0 ? 0 : len);
 }
 
-/* Opens rel below the base.  The fast path refuses every symlink; on ELOOP
- * we open again allowing symlinks that stay beneath the base, and return
- * the target (relative to the base) in *target so the rules can be checked
- * on it too.  -1 with *why (errno kept) on failure. */
-static int open_beneath(const snap *sn, const char *rel, char **target, const char **why)
-{
-    int fd;
-    *target = NULL;
-#ifdef HAVE_OPENAT2
-    /* Set once the kernel (or valgrind, or a seccomp filter) has said it
-     * has no openat2, so each request does not ask again. */
-    static _Atomic int no_openat2;
-    if (no_openat2) goto fallback;
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    /* O_NONBLOCK: a FIFO in the tree must not hang a thread in open(). */
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
-    fd = (int)syscall(SYS_openat2, sn->basefd, rel, &how, sizeof how);
-    if (fd >= 0) return fd;
-    if (errno == ELOOP) {
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-        fd = (int)syscall(SYS_openat2, sn->basefd, rel, &how, sizeof how);
-        if (fd < 0) {
-            *why = errno == EXDEV ? "symlink leads out of the base directory" : "symlink loop";
-            return -1;
-        }
-        char link[64], real[PATH_MAX];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, real, sizeof real - 1);
-        if (n <= 0 || (size_t)n <= sn->base_len || strncmp(real, sn->base_real, sn->base_len) != 0 ||
-            real[sn->base_len] != '/') {
-            close(fd);
-            *why = "symlink leads out of the base directory";
-            errno = EXDEV;
-            return -1;
-        }
-        real[n] = '\0';
-        *target = ptc_xstrdup(real + sn->base_len + 1);
-        return fd;
-    }
-    if (errno == EXDEV) { *why = "leads out of the base directory"; return -1; }
-    if (errno != ENOSYS && errno != EPERM) { *why = strerror(errno); return -1; }
-    if (errno == ENOSYS) no_openat2 = 1;
-fallback:
-#endif
-    /* No openat2 (kernel before 5.6, or a seccomp filter): resolve by hand
-     * and check the result is still beneath the base. */
-    ptc_buf p = PTC_BUF_INIT;
-    ptc_buf_printf(&p, "%s/%s", sn->base_real, rel);
-    char *real = realpath(ptc_buf_cstr(&p), NULL);
-    ptc_buf_free(&p);
-    if (!real) { *why = strerror(errno); return -1; }
-    if (strncmp(real, sn->base_real, sn->base_len) != 0 || real[sn->base_len] != '/') {
-        free(real);
-        *why = "symlink leads out of the base directory";
-        errno = EXDEV;
-        return -1;
-    }
-    fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-    if (fd < 0) { *why = strerror(errno); free(real); return -1; }
-    if (strcmp(real + sn->base_len + 1, rel) != 0) *target = ptc_xstrdup(real + sn->base_len + 1);
-    free(real);
-    return fd;
-}
-
-static int in_cache_dir(const snap *sn, const char *rel)
-{
-    if (!sn->cache_rel) return 0;
-    size_t n = strlen(sn->cache_rel);
-    return strncmp(rel, sn->cache_rel, n) == 0 && (rel[n] == '/' || rel[n] == '\0');
-}
-
 /* 1 if an If-None-Match header value names our ETag (or is `*`). */
 static int etag_matches(const char *inm, const char *etag)
 {
@@ -658,8 +252,8 @@ static void record_fetch(req *r, const char *served, int status, uint64_t bytes,
 static const char *mac_refusal(req *r, const snap *sn, const char *rel, const char *target, int *has_f)
 {
     char fmac[13], umac[13];
-    *has_f = path_phone_mac(sn, rel, fmac) || (target && path_phone_mac(sn, target, fmac));
-    int has_u = ptc_serve_ua_mac(r->ua, umac);
+    *has_f = ptc_snap_path_mac(sn, rel, fmac) || (target && ptc_snap_path_mac(sn, target, fmac));
+    int has_u = ptc_mac_find(r->ua, umac);
     if (*has_f) memcpy(r->mac, fmac, 13);
     else if (has_u) memcpy(r->mac, umac, 13);
     if (!*has_f || r->s->mac_check == PTC_SERVE_MAC_OFF) return NULL;
@@ -695,12 +289,12 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
     int cls = ptc_serve_path_check(r->url, &rel, &why);
     if (cls == PTC_SERVE_PATH_MALFORMED) { ret = respond_error(r, 400, why); goto done; }
     if (cls != PTC_SERVE_PATH_OK) { ret = respond_error(r, 404, why); goto done; }
-    if (in_cache_dir(sn, rel)) { ret = respond_error(r, 404, "bytecode cache"); goto done; }
-    fd = open_beneath(sn, rel, &target, &why);
+    if (ptc_snap_in_cache_dir(sn, rel)) { ret = respond_error(r, 404, "bytecode cache"); goto done; }
+    fd = ptc_snap_open_beneath(sn, rel, &target, &why);
     if (fd < 0) { ret = respond_error(r, 404, why); goto done; }
     if (target) {
         const char *w2;
-        if (ptc_serve_rel_check(target, &w2) != PTC_SERVE_PATH_OK || in_cache_dir(sn, target)) {
+        if (ptc_serve_rel_check(target, &w2) != PTC_SERVE_PATH_OK || ptc_snap_in_cache_dir(sn, target)) {
             ret = respond_error(r, 404, "symlink to a file that is never served");
             goto done;
         }
@@ -751,7 +345,7 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
 
     /* A HEAD delivers nothing: only a GET counts as the phone having the file. */
     if (r->s->audit && r->mac[0] && strcmp(r->method, "GET") == 0 &&
-        (has_f || known_mac(sn, ptc_serve_mac_value(r->mac))))
+        (has_f || ptc_snap_known_mac(sn, ptc_mac_value(r->mac))))
         record_fetch(r, target ? target : rel, status, bytes, mtime_ns);
 done:
     if (fd >= 0) close(fd);
@@ -1054,31 +648,37 @@ static void flush_audit(ptc_serve *s)
     time_t now = time(NULL);
     /* A locked or full database would otherwise print a line a second. */
     if (now - s->audit_err_at >= 60) {
-        say("error", "%s (kept in memory, retrying)", why);
+        ptc_serve_say("error", "%s (kept in memory, retrying)", why);
         s->audit_err_at = now;
     }
 }
 
+static ptc_snap_src snap_src_of(const ptc_serve *s)
+{
+    return (ptc_snap_src){s->root, s->rc_file, s->allow_cli, s->phone_db_opt};
+}
+
 static int do_reload(ptc_serve *s, int reopen_log, const char *what)
 {
+    ptc_snap_src src = snap_src_of(s);
     char why[768];
-    snap *sn = snap_build(s, s->cur, why, sizeof why);
+    snap *sn = ptc_snap_build(&src, s->cur, why, sizeof why);
     if (!sn) {
-        say("error", "%s failed, keeping the old configuration: %s", what, why);
+        ptc_serve_say("error", "%s failed, keeping the old configuration: %s", what, why);
         return -1;
     }
     if (ptc_serve_allow_is_open(sn->allow) && s->beyond_loopback)
-        say("warning", "PHONEPROV_ALLOW is empty: every address may fetch provisioning files "
+        ptc_serve_say("warning", "PHONEPROV_ALLOW is empty: every address may fetch provisioning files "
             "(and the passwords in them)");
     size_t nmacs = sn->nmacs;
     pthread_rwlock_wrlock(&s->lock);
     snap *old = s->cur;
     s->cur = sn;
     pthread_rwlock_unlock(&s->lock);
-    snap_free(old);
+    ptc_snap_free(old);
     if (reopen_log && ptc_serve_log_reopen(s->log) != 0)
-        say("error", "cannot reopen the access log: %s", strerror(errno));
-    say("note", "%s done: %zu phone%s, allowlist %s", what, nmacs, nmacs == 1 ? "" : "s",
+        ptc_serve_say("error", "cannot reopen the access log: %s", strerror(errno));
+    ptc_serve_say("note", "%s done: %zu phone%s, allowlist %s", what, nmacs, nmacs == 1 ? "" : "s",
         ptc_serve_allow_is_open(sn->allow) ? "open" : "set");
     return 0;
 }
@@ -1099,19 +699,17 @@ static void check_commit(ptc_serve *s, ptc_diag *diag)
         return;
     }
     s->commit_pending = 1;
-    FILE *devnull = diag ? NULL : fopen("/dev/null", "w");
     ptc_diag quiet;
-    ptc_diag_init(&quiet, devnull ? devnull : stderr);
+    ptc_diag_init_null(&quiet);
     int rc = ptc_commit_finish(db, diag ? diag : &quiet);
-    if (devnull) fclose(devnull);
     if (rc == 0) {
-        say("note", "finished a run interrupted after its commit point (%s)", db);
+        ptc_serve_say("note", "finished a run interrupted after its commit point (%s)", db);
         s->commit_pending = 0;
         s->commit_err_said = 0;
         do_reload(s, 0, "after finishing the interrupted run: reload");
     } else if (rc < 0 && !s->commit_err_said) {
         s->commit_err_said = 1;         /* once, not every second */
-        say("error", "a run was interrupted after its commit point and cannot be finished here "
+        ptc_serve_say("error", "a run was interrupted after its commit point and cannot be finished here "
             "(run `ptc recover` or `ptc run`): answering 503 until it is");
     }
     free(db);
@@ -1145,7 +743,7 @@ static void summarise(ptc_serve *s)
     ptc_serve_guard_stats_get(s->guard, &g);
     const ptc_serve_guard_stats *o = &s->stats_summarised;
     if (g.denied != o->denied || g.head_timeouts != o->head_timeouts || g.throttled != o->throttled)
-        say("warning", "last minute: %llu connection%s off the allowlist refused, %llu closed for a late "
+        ptc_serve_say("warning", "last minute: %llu connection%s off the allowlist refused, %llu closed for a late "
             "request head, %llu refused for spending the miss budget (%llu misses)",
             (unsigned long long)(g.denied - o->denied), g.denied - o->denied == 1 ? "" : "s",
             (unsigned long long)(g.head_timeouts - o->head_timeouts),
@@ -1174,7 +772,7 @@ static void *bg_main(void *arg)
         summarise(s);
         pthread_rwlock_rdlock(&s->lock);
         struct timespec was = s->cur->phone_db_mtime;
-        struct timespec now = db_mtime(s->cur->phone_db);
+        struct timespec now = ptc_snap_db_mtime(s->cur->phone_db);
         pthread_rwlock_unlock(&s->lock);
         /* A reload that failed is not retried (and logged) every second,
          * only when the table changes again. */
@@ -1237,12 +835,13 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
 {
     char why[768];
     ptc_serve *s = serve_new(o);
-    if (s->allow_cli && is_blank(s->allow_cli)) {
+    if (s->allow_cli && ptc_serve_allow_is_blank(s->allow_cli)) {
         snprintf(why, sizeof why, "--allow is empty: name the addresses allowed (or '*' for every address)");
         goto fail;
     }
 
-    s->cur = snap_build(s, NULL, why, sizeof why);
+    ptc_snap_src src = snap_src_of(s);
+    s->cur = ptc_snap_build(&src, NULL, why, sizeof why);
     if (!s->cur) goto fail;
     check_commit(s, diag);
     s->log = ptc_serve_log_open(o->access_log);
@@ -1251,9 +850,7 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
         goto fail;
     }
     if (!o->audit_db || strcmp(o->audit_db, "off") != 0) {
-        char *path = o->audit_db ? ptc_xstrdup(o->audit_db)
-                                 : ptc_cfg_path(&s->cur->cfg, ptc_cfg_get_or(&s->cur->cfg, "PHONEPROV_AUDIT_DB",
-                                                                             DEFAULT_AUDIT_DB));
+        char *path = ptc_cfg_audit_db(&s->cur->cfg, o->audit_db);
         s->audit = ptc_serve_audit_open(path, why, sizeof why);
         free(path);
         if (!s->audit) goto fail;
@@ -1355,7 +952,7 @@ void ptc_serve_stop(ptc_serve *s)
     ptc_serve_guard_free(s->guard);
     for (size_t i = 0; i < s->nserver_names; i++) free(s->server_names[i]);
     free(s->server_names);
-    snap_free(s->cur);
+    ptc_snap_free(s->cur);
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->bg_mu);
     pthread_cond_destroy(&s->bg_cv);
@@ -1370,174 +967,4 @@ void ptc_serve_stop(ptc_serve *s)
     free(s->phone_db_opt);
     free(s->tls_prio);
     free(s);
-}
-
-/* ---- the command ---------------------------------------------------------- */
-
-static void serve_usage(FILE *f)
-{
-    fputs("Usage: ptc serve [options]\n"
-          "Serves PHONEPROV_BASE_DIR (default /mnt/kd/phoneprov) under /phoneprov/ (docs/serve.md).\n"
-          "\n"
-          "  --listen ADDR:PORT      plain HTTP listener (repeatable; default *:8080;\n"
-          "                          [::1]:8080 for IPv6, *:PORT for every address)\n"
-          "  --tls-listen ADDR:PORT  HTTPS listener (repeatable; needs --cert and --key)\n"
-          "  --cert FILE, --key FILE PEM certificate (chain) and private key\n"
-          "  --tls-priorities STR    gnutls priority string (default NORMAL)\n"
-          "  --root DIR              take every default path under DIR\n"
-          "  --rc FILE               rc.conf to read (default /etc/rc.conf under --root)\n"
-          "  --allow SPEC            allowed clients (repeatable; default PHONEPROV_ALLOW):\n"
-          "                          10.1.2.* 2001:db8:1:* 192.168.101.20 10.10.50.0/24\n"
-          "  --mac-check MODE        off|warn|enforce|strict (default enforce): refuse a\n"
-          "                          phone's file to a User-Agent naming another MAC\n"
-          "  --access-log FILE       one line a request (default - = stderr; off)\n"
-          "  --audit-db FILE         SQLite fetch audit (default /mnt/kd/phoneprov-audit.sqlite3; off)\n"
-          "  --db FILE               phone table (default /mnt/kd/asterisk-odbc.sqlite3)\n"
-          "  --threads N             worker threads per listener (default: CPUs, at least 2)\n"
-          "  --max-conns N           connections per listener (default 1000)\n"
-          "  --max-per-ip N          connections per client address (default 64)\n"
-          "  --timeout SEC           idle timeout, and the time a client has to send a\n"
-          "                          whole request head, TLS handshake included (default 15)\n"
-          "  --miss-budget N|off     404s an address may get per minute before it is\n"
-          "                          refused (429) until its budget refills (default 30)\n"
-          "  --server-name NAME      serve only requests for this Host (repeatable;\n"
-          "                          others get 421): a guard against DNS rebinding\n"
-          "  --help                  this text\n"
-          "\n"
-          "Signals: SIGHUP reloads rc.conf, the allowlist and the phone table and reopens\n"
-          "the access log; SIGTERM and SIGINT stop cleanly.\n", f);
-}
-
-static int parse_uint(const char *s, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || errno || v == 0 || v > 1000000) return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-/* The value of an option that takes one (B miss budget, M mac check, T
- * threads, C connections, I per address, O timeout); 0, or -1 after saying
- * why. */
-static int serve_value(int which, const char *v, ptc_serve_opts *o)
-{
-    if (which == 'M') {
-        static const char *const modes[] = {"off", "warn", "enforce", "strict"};
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(v, modes[i])) { o->mac_check = PTC_SERVE_MAC_OFF + i; return 0; }
-        fprintf(stderr, "ptc serve: --mac-check takes off, warn, enforce or strict\n");
-        return -1;
-    }
-    if (which == 'B' && strcmp(v, "off") == 0) { o->miss_budget = PTC_SERVE_MISS_OFF; return 0; }
-    unsigned *dst = which == 'B' ? &o->miss_budget : which == 'T' ? &o->threads : which == 'C' ? &o->max_conns
-                  : which == 'I' ? &o->max_per_ip : &o->timeout;
-    if (parse_uint(v, dst) == 0) return 0;
-    fprintf(stderr, "ptc serve: --%s wants a positive number%s\n",
-            which == 'B' ? "miss-budget" : which == 'T' ? "threads" : which == 'C' ? "max-conns"
-            : which == 'I' ? "max-per-ip" : "timeout", which == 'B' ? " or off" : "");
-    return -1;
-}
-
-/* Runs the server until SIGTERM or SIGINT; SIGHUP reloads.  The exit status. */
-static int serve_until_signal(const ptc_serve_opts *o, ptc_diag *diag)
-{
-    ptc_serve *s = NULL;
-    /* Signals are taken by this thread with sigwait: block them before any
-     * thread starts, so every thread inherits the mask. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (ptc_serve_start(o, &s, diag) != 0) return PTC_EXIT_ERROR;
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
-        if (sig == SIGHUP) { ptc_serve_reload(s); continue; }
-        say("note", "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        break;
-    }
-    ptc_serve_stop(s);
-    return PTC_EXIT_OK;
-}
-
-int ptc_cmd_serve(int argc, char **argv)
-{
-    enum { O_LISTEN = 256, O_TLS_LISTEN, O_CERT, O_KEY, O_PRIO, O_ROOT, O_RC, O_ALLOW, O_MAC,
-           O_ACCESS, O_AUDIT, O_DB, O_THREADS, O_MAXC, O_MAXIP, O_TIMEOUT, O_MISS, O_NAME, O_HELP };
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, O_LISTEN}, {"tls-listen", required_argument, NULL, O_TLS_LISTEN},
-        {"cert", required_argument, NULL, O_CERT}, {"key", required_argument, NULL, O_KEY},
-        {"tls-priorities", required_argument, NULL, O_PRIO}, {"root", required_argument, NULL, O_ROOT},
-        {"rc", required_argument, NULL, O_RC}, {"allow", required_argument, NULL, O_ALLOW},
-        {"mac-check", required_argument, NULL, O_MAC}, {"access-log", required_argument, NULL, O_ACCESS},
-        {"audit-db", required_argument, NULL, O_AUDIT}, {"db", required_argument, NULL, O_DB},
-        {"threads", required_argument, NULL, O_THREADS}, {"max-conns", required_argument, NULL, O_MAXC},
-        {"max-per-ip", required_argument, NULL, O_MAXIP}, {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"miss-budget", required_argument, NULL, O_MISS}, {"server-name", required_argument, NULL, O_NAME},
-        {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
-    };
-    ptc_serve_opts o;
-    memset(&o, 0, sizeof o);
-    o.mac_check = PTC_SERVE_MAC_ENFORCE;
-    const char **listen = ptc_xcalloc((size_t)argc + 1, sizeof *listen);
-    const char **tls = ptc_xcalloc((size_t)argc + 1, sizeof *tls);
-    const char **allow = ptc_xcalloc((size_t)argc + 1, sizeof *allow);
-    const char **names = ptc_xcalloc((size_t)argc + 1, sizeof *names);
-    o.server_names = names;
-    o.listen = listen;
-    o.tls_listen = tls;
-    o.allow = allow;
-    int rc = PTC_EXIT_USAGE, opt;
-    ptc_diag diag;
-    ptc_diag_init(&diag, stderr);
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (opt) {
-        case O_LISTEN: listen[o.nlisten++] = optarg; break;
-        case O_TLS_LISTEN: tls[o.ntls_listen++] = optarg; break;
-        case O_CERT: o.cert_file = optarg; break;
-        case O_KEY: o.key_file = optarg; break;
-        case O_PRIO: o.tls_priorities = optarg; break;
-        case O_ROOT: o.root = optarg; break;
-        case O_RC: o.rc_file = optarg; break;
-        case O_ALLOW: allow[o.nallow++] = optarg; break;
-        case O_NAME: names[o.nserver_names++] = optarg; break;
-        case O_ACCESS: o.access_log = optarg; break;
-        case O_AUDIT: o.audit_db = optarg; break;
-        case O_DB: o.phone_db = optarg; break;
-        case O_MISS: case O_MAC: case O_THREADS: case O_MAXC: case O_MAXIP: case O_TIMEOUT:
-            if (serve_value(opt == O_MISS ? 'B' : opt == O_MAC ? 'M' : opt == O_THREADS ? 'T'
-                            : opt == O_MAXC ? 'C' : opt == O_MAXIP ? 'I' : 'O', optarg, &o) != 0)
-                goto done;
-            break;
-        case O_HELP: serve_usage(stdout); rc = PTC_EXIT_OK; goto done;
-        default:
-            fprintf(stderr, "ptc serve: bad option '%s'\n", argv[optind - 1]);
-            serve_usage(stderr);
-            goto done;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "ptc serve: unexpected argument '%s'\n", argv[optind]);
-        goto done;
-    }
-    if (o.ntls_listen && (!o.cert_file || !o.key_file)) {
-        fprintf(stderr, "ptc serve: --tls-listen needs --cert and --key\n");
-        goto done;
-    }
-    if (o.access_log == NULL) o.access_log = "-";
-
-    rc = serve_until_signal(&o, &diag);
-done:
-    free(listen);
-    free(tls);
-    free(allow);
-    free(names);
-    return rc;
 }

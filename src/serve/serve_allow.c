@@ -194,3 +194,8 @@ int ptc_serve_allow_match(const ptc_serve_allow *a, const struct sockaddr *sa)
     }
     return 0;
 }
+
+int ptc_serve_allow_is_blank(const char *spec)
+{
+    return spec[strspn(spec, " \t,")] == '\0';
+}

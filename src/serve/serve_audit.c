@@ -69,7 +69,7 @@ struct ptc_serve_audit {
     uint64_t counts[PTC_SERVE_STAT_N];  /* deltas not yet written */
 };
 
-static const char *const stat_names[PTC_SERVE_STAT_N] = {
+const char *const ptc_serve_stat_names[PTC_SERVE_STAT_N] = {
     "denied", "head_timeouts", "misses", "throttled", "log_dropped", "audit_dropped",
 };
 
@@ -188,7 +188,7 @@ static int write_counts(ptc_serve_audit *a, const uint64_t *counts)
     for (int i = 0; i < PTC_SERVE_STAT_N && rc == 0; i++) {
         if (!counts[i]) continue;
         if (!st && sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-        sqlite3_bind_text(st, 1, stat_names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, ptc_serve_stat_names[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)counts[i]);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
