@@ -13,34 +13,75 @@
 #include <time.h>
 #include <sys/random.h>
 
-int ptc_read_file(const char *path, ptc_buf *out)
+ssize_t ptc_read_upto(int fd, void *buf, size_t cap, size_t enough)
 {
-    /* O_NONBLOCK only for the open: a FIFO without a writer must not hang
-     * the run (it reads as empty). */
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, (char *)buf + got, cap - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        got += (size_t)n;
+        if (got >= enough) break;
+    }
+    return (ssize_t)got;
+}
+
+int ptc_copy_fd(int from, int to)
+{
+    char b[65536];
+    for (;;) {
+        ssize_t n = ptc_read_upto(from, b, sizeof b, 1);
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        if (ptc_write_all(to, b, (size_t)n) != 0) return -1;
+    }
+}
+
+/* O_NONBLOCK only for the open: a FIFO without a writer must not hang
+ * (it reads as empty); reads block again after. */
+static int open_for_reading(const char *path, struct stat *st)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return -1;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    int err = 0;
+    if (fstat(fd, st) != 0) err = errno;
+    else if (S_ISDIR(st->st_mode)) err = EISDIR;
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) err = errno;
+    if (err) {
         close(fd);
-        errno = EISDIR;
+        errno = err;
         return -1;
     }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    for (;;) {
+    return fd;
+}
+
+int ptc_read_file_max(const char *path, ptc_buf *out, size_t max)
+{
+    struct stat st;
+    int fd = open_for_reading(path, &st);
+    if (fd < 0) return -1;
+    int err = 0;
+    if (max && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) err = EFBIG;
+    else if (S_ISREG(st.st_mode) && st.st_size > 0) ptc_buf_reserve(out, (size_t)st.st_size + 1);
+    size_t start = out->len;
+    while (!err) {
+        if (max && out->len - start > max) { err = EFBIG; break; }   /* a device that never ends */
         ptc_buf_reserve(out, 65536);
-        ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (n == 0) break;
+        ssize_t n = ptc_read_upto(fd, out->data + out->len, out->cap - out->len - 1, 1);
+        if (n < 0) err = errno;
+        if (n <= 0) break;
         out->len += (size_t)n;
     }
     close(fd);
+    if (err) { errno = err; return -1; }
+    out->data[out->len] = '\0';
     return 0;
+}
+
+int ptc_read_file(const char *path, ptc_buf *out)
+{
+    return ptc_read_file_max(path, out, 0);
 }
 
 int ptc_mkdirs(const char *path, mode_t mode)

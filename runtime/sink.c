@@ -1,5 +1,6 @@
 /* Buffered sinks: memory, descriptor, append-by-path; optional compare. */
 #include "ptc/sink.h"
+#include "ptc/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,25 +48,12 @@ void ptc_sink_compare_with(ptc_sink *s, int fd)
     if (!s->flush_at) s->flush_at = 64 * 1024;
 }
 
-/* Reads up to n bytes; returns how many (short only at end of file). */
-static size_t read_full(int fd, char *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
 static void compare(ptc_sink *s, const char *p, size_t n)
 {
     char chunk[8192];
     while (n > 0 && !s->differs) {
         size_t k = n < sizeof chunk ? n : sizeof chunk;
-        if (read_full(s->cmp_fd, chunk, k) != k || memcmp(chunk, p, k) != 0) s->differs = 1;
+        if (ptc_read_upto(s->cmp_fd, chunk, k, k) != (ssize_t)k || memcmp(chunk, p, k) != 0) s->differs = 1;
         p += k;
         n -= k;
     }
@@ -94,7 +82,7 @@ int ptc_sink_finish(ptc_sink *s)
     ptc_sink_flush(s);
     if (s->cmp_fd >= 0 && !s->differs) {
         char c;
-        if (read_full(s->cmp_fd, &c, 1) != 0) s->differs = 1;
+        if (ptc_read_upto(s->cmp_fd, &c, 1, 1) != 0) s->differs = 1;
     }
     return s->err;
 }

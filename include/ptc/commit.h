@@ -50,6 +50,10 @@ int  ptc_commit_intent(ptc_commit *c, const ptc_pathlist *dirs, ptc_diag *diag);
 /* Adds a finished temporary file and its final name. */
 void ptc_commit_add(ptc_commit *c, const char *tmp, const char *final);
 
+/* Step 1 for many files at once: one syncfs per file system holding one
+ * of dirs, instead of an fsync per file. */
+void ptc_commit_sync_dirs(const ptc_pathlist *dirs);
+
 /* Steps 1-4.  On failure before the commit point, everything is rolled
  * back; -1 after reporting. */
 int  ptc_commit_run(ptc_commit *c, ptc_diag *diag);

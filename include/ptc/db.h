@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "ptc/buf.h"
 #include "ptc/diag.h"
+#include "ptc/phone.h"
 
 typedef struct ptc_db ptc_db;
 
@@ -53,6 +54,16 @@ uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *row);
 /* The hash of the current phoneprov table into *h and its row count into
  * *rows; -1 when there is no such table or it is not the original's. */
 int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows);
+
+/* The rows of phone ph (bound to template tmpl) as the original writes
+ * them: one per distinct line, to each(row, ctx) until it returns nonzero
+ * (that value is returned, else 0). */
+int ptc_db_rows_of(const ptc_phone *ph, const char *mac_addr, const char *tmpl,
+                   int (*each)(const ptc_db_row *row, void *ctx), void *ctx);
+/* 1 when the phoneprov table in the database at path holds exactly rows
+ * rows whose ptc_db_row_hash is h: a run that would write them leaves the
+ * table alone.  0 otherwise (no file, no table, another table). */
+int ptc_db_table_is(const char *path, uint64_t h, long rows);
 
 /* 1 when a table of that name exists. */
 int ptc_db_has_table(ptc_db *db, const char *name);

@@ -7,9 +7,18 @@
 #include "ptc/buf.h"
 #include "ptc/map.h"
 
-/* Appends the whole file to out.  0, or -1 with errno (EISDIR for a dir).
- * Opening never blocks: a FIFO without a writer reads as empty. */
-int ptc_read_file(const char *path, ptc_buf *out);
+/* The one whole-file reader: appends the file to out (NUL-terminated,
+ * not counted in len).  0, or -1 with errno: EISDIR for a directory,
+ * EFBIG past max bytes (0: no limit), the read's own.  Opening never
+ * blocks: a FIFO without a writer reads as empty. */
+int ptc_read_file_max(const char *path, ptc_buf *out, size_t max);
+int ptc_read_file(const char *path, ptc_buf *out);      /* no limit */
+
+/* Reads into buf until cap bytes, end of file, or at least enough bytes
+ * (EINTR retried).  The count, or -1 with errno. */
+ssize_t ptc_read_upto(int fd, void *buf, size_t cap, size_t enough);
+/* Copies the rest of from to to.  0 or -1/errno. */
+int ptc_copy_fd(int from, int to);
 
 /* mkdir -p with mode for the directories it creates.  0 or -1/errno. */
 int ptc_mkdirs(const char *path, mode_t mode);

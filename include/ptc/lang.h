@@ -28,6 +28,12 @@ typedef enum {
     PTC_CTX_COUNT
 } ptc_ctx;
 
+/* [dialplan] ... [dialplan6]: the contexts written into extension files. */
+static inline int ptc_ctx_is_dialplan(int ctx)
+{
+    return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
+}
+
 /* Variable slots: what the VM reads for a phone.  Aliases (EXT, USERNAME...)
  * resolve to these at compile time. */
 #define PTC_SLOTS(X) \

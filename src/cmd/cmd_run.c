@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -290,6 +291,108 @@ static void untake_dirs(const char *db, char *made)
     free(made);
 }
 
+/* ---- what ptc run prints while ptc_run works ------------------------------- */
+
+typedef struct console {
+    int quiet, verbose, dry_run, tty;
+    FILE *out;
+    struct timespec t0;
+} console;
+
+static void on_start(void *ctx, unsigned total)
+{
+    console *c = ctx;
+    (void)total;
+    if (!c->quiet) fputs("Generating Phone Provisioning files:\n", c->out);
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+}
+
+/* The original's dots, unless files are named; a live count on a terminal. */
+static void on_progress(void *ctx, unsigned done, unsigned total)
+{
+    console *c = ctx;
+    if (c->quiet) return;
+    if (!c->tty) {
+        if (!c->dry_run && !c->verbose) fputc('.', c->out);
+        return;
+    }
+    if (done != total && done % 256) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double s = (double)(now.tv_sec - c->t0.tv_sec) + (double)(now.tv_nsec - c->t0.tv_nsec) / 1e9;
+    fprintf(c->out, "\r  %u/%u phones  %.0f/s ", done, total, s > 0 ? done / s : 0.0);
+    fflush(c->out);
+}
+
+static void on_file(void *ctx, ptc_file_outcome what, const char *path)
+{
+    console *c = ctx;
+    if (c->quiet || !(c->dry_run || c->verbose)) return;
+    const char *word = what == PTC_FILE_UNCHANGED ? "unchanged"
+                     : what == PTC_FILE_CHANGED ? (c->dry_run ? "would change" : "change")
+                     : (c->dry_run ? "would create" : "create");
+    fprintf(c->out, "%s %s\n", word, path);
+}
+
+/* The advice after a run that did not finish. */
+static void advise(int rc, const ptc_run_stats *st, ptc_diag *diag)
+{
+    if (rc == PTC_EXIT_NOPASS)
+        fputs("ptc: use -a or --auto-pass to generate the missing password(s), "
+              "or -A to only add them to the phone list.\n", stderr);
+    else if (rc == PTC_EXIT_EXISTS)
+        fputs("ptc: use -f or --force-overwrite to overwrite them.\nFiles left unchanged.\n", stderr);
+    ptc_diag_finish(diag);
+    if (rc == PTC_EXIT_ERROR && st->planned)
+        fputs(st->committed ? "ptc: stopped after the commit point: run again to finish the run.\n"
+                            : "ptc: nothing was written: fix the errors above and run again.\n", stderr);
+}
+
+static void summary(const run_args *a, const ptc_run_stats *st, int tty)
+{
+    if (a->quiet) return;
+    if (tty) putchar('\n');
+    if (!a->dry_run) puts("Done");
+    printf("ptc: %u phone%s: %u file%s created, %u changed, %u unchanged; %u table row%s%s%s\n",
+           st->phones, st->phones == 1 ? "" : "s", st->created, st->created == 1 ? "" : "s",
+           st->changed, st->unchanged, st->rows, st->rows == 1 ? "" : "s",
+           st->table_unchanged ? " (unchanged)" : "", a->dry_run ? " (dry run: nothing written)" : "");
+}
+
+/* The list path a run reads: it must be a regular file. */
+static int check_list(const char *list, ptc_diag *diag)
+{
+    struct stat st;
+    if (stat(list, &st) != 0) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "file not found: %s", list);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ptc_diag_plain(diag, PTC_ERROR, "io", "not a regular file: %s", list);
+        return -1;
+    }
+    return 0;
+}
+
+static int generate(const run_args *a, ptc_cfg *cfg, ptc_cache *cache, const char *ip, const char *db,
+                    ptc_diag *diag)
+{
+    console con = {a->quiet, a->verbose, a->dry_run, isatty(1), stdout, {0, 0}};
+    ptc_run_opts o = {
+        .list_path = a->list, .db_path = db, .sip_server_ipv4 = ip,
+        .force = a->force, .partial = a->partial, .dry_run = a->dry_run,
+        .hooks = {.start = on_start, .progress = on_progress, .file = on_file, .ctx = &con},
+    };
+    ptc_run_stats stats;
+    int rc = ptc_run(&o, cfg, cache, diag, &stats);
+    if (rc != PTC_EXIT_OK) advise(rc, &stats, diag);
+    else {
+        ptc_diag_finish(diag);
+        summary(a, &stats, con.tty);
+    }
+    return rc;
+}
+
 int ptc_cmd_run(int argc, char **argv)
 {
     run_args a = {0};
@@ -307,15 +410,7 @@ int ptc_cmd_run(int argc, char **argv)
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
     if (a.only_reload) { rc = reload_asterisk(&cfg, a.quiet, &diag); goto out; }
     if (!a.list) { fputs(usage_text, stderr); goto out; }
-    struct stat st;
-    if (stat(a.list, &st) != 0) {
-        ptc_diag_plain(&diag, PTC_ERROR, "io", "file not found: %s", a.list);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ptc_diag_plain(&diag, PTC_ERROR, "io", "not a regular file: %s", a.list);
-        goto out;
-    }
+    if (check_list(a.list, &diag) != 0) goto out;
     if (a.auto_pass) {
         if (!a.quiet) puts("Auto-generating password(s):");
         int n = a.dry_run ? 0 : auto_pass(a.list, &diag);
@@ -328,27 +423,8 @@ int ptc_cmd_run(int argc, char **argv)
     if (!(ip = sip_server_ipv4(&cfg, a.if_name, &diag))) goto out;
     /* --db is used as given (like --rc and the phone list); the default is under --root */
     db = ptc_cfg_phone_db(&cfg, a.db);
-    ptc_run_opts o = {
-        .list_path = a.list,
-        .db_path = db,
-        .sip_server_ipv4 = ip,
-        .force = a.force, .partial = a.partial, .dry_run = a.dry_run,
-        .quiet = a.quiet, .verbose = a.verbose,
-        .progress_tty = isatty(1), .out = stdout,
-    };
-    if (!a.dry_run && (lock = take_lock(o.db_path, &made, &diag)) < 0) goto out;
-    ptc_run_stats stats;
-    rc = ptc_run(&o, &cfg, &cache, &diag, &stats);
-    ptc_diag_finish(&diag);
-    if (rc == PTC_EXIT_OK && !a.quiet) {
-        if (o.progress_tty) putchar('\n');
-        if (!a.dry_run) puts("Done");
-        printf("ptc: %u phone%s: %u file%s created, %u changed, %u unchanged; %u table row%s%s%s\n",
-               stats.phones, stats.phones == 1 ? "" : "s", stats.created, stats.created == 1 ? "" : "s",
-               stats.changed, stats.unchanged, stats.rows, stats.rows == 1 ? "" : "s",
-               stats.table_unchanged ? " (unchanged)" : "",
-               a.dry_run ? " (dry run: nothing written)" : "");
-    }
+    if (!a.dry_run && (lock = take_lock(db, &made, &diag)) < 0) goto out;
+    rc = generate(&a, &cfg, &cache, ip, db, &diag);
     if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, a.quiet, &diag);
     if (rc == PTC_EXIT_OK && a.notify && !a.dry_run && notify_changed(&cfg, db, &diag) != 0) rc = PTC_EXIT_ERROR;
 out:

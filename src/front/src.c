@@ -1,6 +1,7 @@
 /* Source buffers and the offset -> line:column map. */
 #include "ptc/src.h"
 #include "ptc/buf.h"
+#include "ptc/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,42 +24,17 @@ ptc_src *ptc_src_from_mem(const char *name, const char *text, size_t len)
 ptc_src *ptc_src_load(const char *path, const char *display_name)
 {
     ptc_buf b = PTC_BUF_INIT;
-    ptc_src *src = NULL;
-    struct stat st;
-    /* O_NONBLOCK: opening a FIFO nobody writes to must not hang; reads
-     * block again below (a FIFO without a writer reads as empty). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return NULL;
-    if (fstat(fd, &st) != 0) goto out;
-    if (S_ISDIR(st.st_mode)) { errno = EISDIR; goto out; }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > PTC_SRC_MAX) { errno = EFBIG; goto out; }
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) goto out;
-    if (S_ISREG(st.st_mode) && st.st_size > 0) ptc_buf_reserve(&b, (size_t)st.st_size);
-    for (;;) {
-        if (b.len > PTC_SRC_MAX) { errno = EFBIG; goto out; }   /* a device that never ends */
-        ptc_buf_reserve(&b, 65536);
-        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            goto out;
-        }
-        if (n == 0) break;
-        b.len += (size_t)n;
-    }
-    src = ptc_xcalloc(1, sizeof *src);
-    src->name = ptc_xstrdup(display_name ? display_name : path);
-    ptc_buf_reserve(&b, 1);
-    b.data[b.len] = '\0';
-    src->text = b.data;
-    src->len = b.len;
-    b.data = NULL;
-out:
-    {
+    if (ptc_read_file_max(path, &b, PTC_SRC_MAX) != 0) {
         int saved = errno;
-        close(fd);
         ptc_buf_free(&b);
         errno = saved;
+        return NULL;
     }
+    ptc_src *src = ptc_xcalloc(1, sizeof *src);
+    src->name = ptc_xstrdup(display_name ? display_name : path);
+    ptc_buf_cstr(&b);
+    src->text = b.data;
+    src->len = b.len;
     return src;
 }
 

@@ -12,6 +12,7 @@
 #include "ptc/phone.h"
 #include "ptc/plan.h"
 #include "ptc/rec.h"
+#include "ptc/templates.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,96 +22,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct named {          /* a template name of this list */
-    char *name;
-    ptc_lint_tmpl *t;           /* NULL: not found */
-    char *path;                 /* where it was looked for */
-    int err;                    /* errno of the failed load */
-    int reported;
-} named;
-
 typedef struct lst {
     ptc_lint *L;
     ptc_src *src;
-    named *n;
-    size_t nn;
+    ptc_tmpls tmpls;            /* the names of this list; user: its ptc_lint_tmpl */
     ptc_plan plan;              /* run's checks, word for word */
     ptc_phone ph;
     ptc_phone_env env;
-    char **avail;               /* template names in the directory, for suggestions */
-    int avail_loaded;
 } lst;
 
 /* ---- templates ------------------------------------------------------------ */
 
-static char *templates_dir(ptc_lint *L)
-{
-    if (L->templates_dir) return ptc_xstrdup(L->templates_dir);
-    ptc_buf b = PTC_BUF_INIT;
-    ptc_buf_printf(&b, "%s/templates", L->cfg ? ptc_cfg_base_dir(L->cfg) : PTC_DEFAULT_BASE_DIR);
-    char *p = L->cfg ? ptc_cfg_path(L->cfg, ptc_buf_cstr(&b)) : ptc_xstrdup(ptc_buf_cstr(&b));
-    ptc_buf_free(&b);
-    return p;
-}
-
 /* Resolves a template name once per list; a file already linted (named on
  * the command line, or by an earlier list) is not linted again. */
-static named *resolve(lst *S, const char *name, size_t len)
+static ptc_tmpl *resolve(lst *S, const char *name, size_t len)
 {
-    for (size_t i = 0; i < S->nn; i++)
-        if (strlen(S->n[i].name) == len && memcmp(S->n[i].name, name, len) == 0) return &S->n[i];
-    S->n = ptc_xrealloc(S->n, (S->nn + 1) * sizeof *S->n);
-    named *e = &S->n[S->nn++];
-    memset(e, 0, sizeof *e);
-    e->name = ptc_xstrndup(name, len);
-    char *dir = templates_dir(S->L);
-    ptc_buf b = PTC_BUF_INIT;
-    ptc_buf_printf(&b, "%s/%s.conf", dir, e->name);
-    e->path = ptc_xstrdup(ptc_buf_cstr(&b));
-    ptc_buf_free(&b);
-    free(dir);
-    /* Names ptc_rec_parse rejects are never looked up: no path is built
-     * from them. */
-    if (!ptc_rec_valid_template_name(name, len)) { e->err = EINVAL; return e; }
+    ptc_tmpl *e = ptc_tmpls_get(&S->tmpls, name, len);
+    if (e->looked || e->err) return e;
+    e->looked = 1;
     char real[PATH_MAX];
     int have_real = realpath(e->path, real) != NULL;
-    if (have_real && (e->t = ptc_lint_find(S->L, real))) return e;
+    if (have_real && (e->user = ptc_lint_find(S->L, real))) return e;
     ptc_src *src = ptc_src_load(e->path, NULL);
     if (!src) { e->err = errno; return e; }
-    e->t = ptc_lint_template(S->L, src, e->name, have_real ? real : NULL);
+    e->user = ptc_lint_template(S->L, src, e->name, have_real ? real : NULL);
     return e;
-}
-
-static void load_avail(lst *S)
-{
-    if (S->avail_loaded) return;
-    S->avail_loaded = 1;
-    char *dir = templates_dir(S->L);
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    S->avail = ptc_xcalloc(1, sizeof *S->avail);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        size_t k = strlen(de->d_name);
-        if (de->d_name[0] == '.' || k < 6 || strcmp(de->d_name + k - 5, ".conf") != 0) continue;
-        S->avail = ptc_xrealloc(S->avail, (n + 2) * sizeof *S->avail);
-        S->avail[n++] = ptc_xstrndup(de->d_name, k - 5);
-        S->avail[n] = NULL;
-    }
-    if (d) closedir(d);
-    free(dir);
-}
-
-static void report_missing(lst *S, named *e, const ptc_rec *r)
-{
-    if (e->reported) return;
-    e->reported = 1;
-    ptc_diag_at(&S->L->checks, S->src, r->tmpl.off, PTC_ERROR, "unknown-template",
-                "template \"%s\" not found: %s: %s", e->name, e->path, strerror(e->err));
-    load_avail(S);
-    const char *s = ptc_diag_suggest(e->name, strlen(e->name), (const char *const *)S->avail);
-    if (s)
-        ptc_diag_line(&S->L->checks, S->src, r->line, PTC_NOTE, "unknown-template", "did you mean \"%s\"?", s);
 }
 
 /* ---- per phone ---------------------------------------------------------- */
@@ -183,9 +119,12 @@ static void check_xml_values(lst *S, const ptc_rec *r, const ptc_lint_tmpl *t)
 static void check_phone(lst *S, const ptc_rec *r)
 {
     const char *x = S->src->text;
-    named *e = resolve(S, x + r->tmpl.off, r->tmpl.len);
-    if (!e->t) { report_missing(S, e, r); return; }
-    ptc_lint_tmpl *t = e->t;
+    ptc_tmpl *e = resolve(S, x + r->tmpl.off, r->tmpl.len);
+    if (!e->user) {
+        ptc_tmpls_report_missing(&S->tmpls, e, S->src, r->tmpl.off, r->line, 1, &S->L->checks);
+        return;
+    }
+    ptc_lint_tmpl *t = e->user;
     if (!t->prog) return;                  /* its errors were reported with the template */
     if (ptc_plan_mac(&S->plan, r) != 0) return;   /* as in run: not planned further */
     ptc_phone_bind(&S->ph, t->prog, S->src, r, &S->env);
@@ -220,6 +159,9 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     S.env.base_dir = L->cfg ? ptc_cfg_base_dir(L->cfg) : PTC_DEFAULT_BASE_DIR;
     S.env.sip_server_ipv4 = "0.0.0.0";
     ptc_phone_init(&S.ph);
+    char *dir = L->templates_dir ? ptc_xstrdup(L->templates_dir) : ptc_templates_dir(L->cfg);
+    ptc_tmpls_init(&S.tmpls, dir);
+    free(dir);
     ptc_plan_init(&S.plan, src, L->diag);
     S.plan.notes = 1;
     uint32_t pos = 0, off, len;
@@ -237,10 +179,7 @@ void ptc_lint_list(ptc_lint *L, ptc_src *src)
     pos = 0;
     line = 0;
     while (ptc_rec_next_line(src, &pos, &off, &len, &line)) check_line(&S, off, len, line);
-    for (size_t i = 0; i < S.nn; i++) { free(S.n[i].name); free(S.n[i].path); }
-    free(S.n);
-    for (size_t i = 0; S.avail && S.avail[i]; i++) free(S.avail[i]);
-    free(S.avail);
+    ptc_tmpls_free(&S.tmpls);
     ptc_plan_free(&S.plan);
     ptc_phone_free(&S.ph);
 }

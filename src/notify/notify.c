@@ -8,6 +8,7 @@
 #include "ptc/fsutil.h"
 #include "ptc/map.h"
 #include "ptc/rec.h"
+#include "ptc/templates.h"
 #include "ptc/audit.h"
 #include "ptc/mac.h"
 #include "ptc/vm.h"
@@ -185,51 +186,24 @@ static int has_section(const ptc_buf *sections, const char *name)
     return found;
 }
 
-/* notify_reload= / notify_reboot= of the phone's template, or NULL.  The
- * value is read with every merge variable empty: it should be plain text. */
-static char *template_option(const ptc_cfg *cfg, ptc_cache *cache, const char *tmpl, int key)
+/* notify_reload= / notify_reboot= of the phone's template, or NULL (the
+ * registry loads each template once).  The value is read with every merge
+ * variable empty: it should be plain text. */
+static char *template_option(ptc_tmpls *T, ptc_cache *cache, const char *tmpl, int key)
 {
-    ptc_buf path = PTC_BUF_INIT;
-    char *dir = ptc_cfg_path(cfg, ptc_cfg_base_dir(cfg));
-    ptc_buf_printf(&path, "%s/templates/%s.conf", dir, tmpl);
-    free(dir);
-    char *val = NULL;
-    ptc_src *src = ptc_rec_valid_template_name(tmpl, strlen(tmpl)) ? ptc_src_load(ptc_buf_cstr(&path), NULL) : NULL;
     ptc_diag quiet;
     ptc_diag_init_null(&quiet);
-    ptc_prog *p = src ? ptc_cache_get(cache, src, &quiet) : NULL;
-    if (p && (p->keys_set & (1u << key))) {
-        ptc_vm_rec rec;
-        for (int i = 0; i < PTC_SLOT_COUNT; i++) ptc_vm_set(&rec, i, "", 0);
-        ptc_vm_keys keys;
-        memset(&keys, 0, sizeof keys);
-        ptc_vm_general(p, &rec, 1u << key, &keys);
-        if ((keys.set & (1u << key)) && keys.val[key].len) val = ptc_xstrdup(ptc_buf_cstr(&keys.val[key]));
-        ptc_vm_keys_free(&keys);
-    }
-    ptc_prog_free(p);
-    ptc_src_free(src);
-    ptc_buf_free(&path);
+    const ptc_prog *p = ptc_tmpls_program(T, tmpl, strlen(tmpl), cache, &quiet)->prog;
+    if (!p || !(p->keys_set & (1u << key))) return NULL;
+    ptc_vm_rec rec;
+    for (int i = 0; i < PTC_SLOT_COUNT; i++) ptc_vm_set(&rec, i, "", 0);
+    ptc_vm_keys keys;
+    memset(&keys, 0, sizeof keys);
+    ptc_vm_general(p, &rec, 1u << key, &keys);
+    char *val = NULL;
+    if ((keys.set & (1u << key)) && keys.val[key].len) val = ptc_xstrdup(ptc_buf_cstr(&keys.val[key]));
+    ptc_vm_keys_free(&keys);
     return val;
-}
-
-/* template_option once per template, not once per phone. */
-typedef struct tmpl_memo {
-    struct { char *name, *option; } *v;
-    size_t n;
-} tmpl_memo;
-
-static char *option_of_template(tmpl_memo *m, const ptc_cfg *cfg, ptc_cache *cache, const char *tmpl, int key)
-{
-    size_t i = 0;
-    while (i < m->n && strcmp(m->v[i].name, tmpl) != 0) i++;
-    if (i == m->n) {
-        m->v = ptc_xrealloc(m->v, (m->n + 1) * sizeof *m->v);
-        m->v[i].name = ptc_xstrdup(tmpl);
-        m->v[i].option = template_option(cfg, cache, tmpl, key);
-        m->n++;
-    }
-    return m->v[i].option ? ptc_xstrdup(m->v[i].option) : NULL;
 }
 
 static const char *map_lookup(const char *vendor, int reboot, int events)
@@ -273,11 +247,14 @@ size_t ptc_notify_choose(ptc_notify_set *set, const ptc_notify_opts *o, const pt
     read_sections(sipf, &sip);
     size_t left = 0;
     int key = o->reboot ? PTC_KEY_NOTIFY_REBOOT : PTC_KEY_NOTIFY_RELOAD;
-    tmpl_memo memo = {0};
+    char *dir = ptc_templates_dir(cfg);
+    ptc_tmpls tmpls;
+    ptc_tmpls_init(&tmpls, dir);
+    free(dir);
     for (size_t i = 0; i < set->n; i++) {
         ptc_notify_phone *p = &set->v[i];
         if (!p->selected) continue;
-        p->option = option_of_template(&memo, cfg, &cache, p->tmpl, key);
+        p->option = template_option(&tmpls, &cache, p->tmpl, key);
         if (!p->option && o->via == PTC_NOTIFY_CLI)
             p->option = cli_option(p, o->reboot, strcmp(p->driver, "pjsip") == 0 ? &pj : &sip);
         if (!p->option && o->via == PTC_NOTIFY_AMI) {
@@ -293,8 +270,7 @@ size_t ptc_notify_choose(ptc_notify_set *set, const ptc_notify_opts *o, const pt
         }
         left++;
     }
-    for (size_t i = 0; i < memo.n; i++) { free(memo.v[i].name); free(memo.v[i].option); }
-    free(memo.v);
+    ptc_tmpls_free(&tmpls);
     free(pjf);
     free(sipf);
     ptc_buf_free(&pj);

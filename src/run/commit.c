@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *join(const char *dir, const char *name)
@@ -369,4 +370,19 @@ int ptc_commit_finish(const char *db_path, ptc_diag *diag)
     }
     close(fd);
     return rc;
+}
+
+void ptc_commit_sync_dirs(const ptc_pathlist *dirs)
+{
+    ptc_map devs = {0};
+    for (size_t i = 0; i < dirs->n; i++) {
+        struct stat st;
+        if (stat(dirs->v[i], &st) != 0) continue;
+        int ins;
+        ptc_map_put(&devs, (uint64_t)st.st_dev + 1, &ins);
+        if (!ins) continue;
+        int fd = open(dirs->v[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) { syncfs(fd); close(fd); }
+    }
+    ptc_map_free(&devs);
 }

@@ -377,3 +377,41 @@ void ptc_db_phones_free(ptc_db_phones *s)
     free(s->v);
     memset(s, 0, sizeof *s);
 }
+
+/* ---- the rows of a bound phone ---------------------------------------------- */
+
+int ptc_db_rows_of(const ptc_phone *ph, const char *mac_addr, const char *tmpl,
+                   int (*each)(const ptc_db_row *row, void *ctx), void *ctx)
+{
+    const ptc_vm_rec *v = &ph->rec;
+    for (int i = 0; i < PTC_MAX_LINES; i++) {
+        if (!ptc_phone_line_is_distinct(ph, i)) continue;
+        ptc_db_row row = {
+            .ext = v->v[PTC_SLOT_EXT1 + i], .ext_len = (int)v->n[PTC_SLOT_EXT1 + i],
+            .cid_name = v->v[PTC_SLOT_CID_NAME1 + i], .cid_name_len = (int)v->n[PTC_SLOT_CID_NAME1 + i],
+            .cid_num = v->v[PTC_SLOT_CID_NUM1 + i], .cid_num_len = (int)v->n[PTC_SLOT_CID_NUM1 + i],
+            .account = v->v[PTC_SLOT_ACCOUNT1 + i], .account_len = (int)v->n[PTC_SLOT_ACCOUNT1 + i],
+            .line = i + 1, .mac_addr = mac_addr,
+            .template_ = tmpl, .template_len = (int)strlen(tmpl),
+            .model = v->v[PTC_SLOT_MODEL], .model_len = (int)v->n[PTC_SLOT_MODEL],
+            .vendor = v->v[PTC_SLOT_VENDOR], .vendor_len = (int)v->n[PTC_SLOT_VENDOR],
+            .sip_driver = ph->sip_driver,
+        };
+        int rc = each(&row, ctx);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int ptc_db_table_is(const char *path, uint64_t h, long rows)
+{
+    if (!ptc_exists(path)) return 0;
+    ptc_diag quiet;
+    ptc_diag_init_null(&quiet);
+    ptc_db *db = ptc_db_open(path, 30000, &quiet);
+    uint64_t got;
+    long n;
+    int same = db && ptc_db_table_hash(db, &got, &n) == 0 && n == rows && got == h;
+    ptc_db_close(db);
+    return same;
+}

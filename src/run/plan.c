@@ -86,11 +86,6 @@ void ptc_plan_account(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph)
                       "line %u has SIP account \"%.*s\" too", *v, n, a);
 }
 
-static int is_dialplan(int ctx)
-{
-    return ctx >= PTC_CTX_DIALPLAN1 && ctx <= PTC_CTX_DIALPLAN6;
-}
-
 /* Each extension that context ctx emits, once per dialplan include file:
  * two `exten => 204,1` in one file, and Asterisk keeps one.  Keyed by the
  * file, so tenants with files of their own may reuse numbers. */
@@ -138,7 +133,7 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
     uint64_t h = path_hash(p, path);
     uint32_t *v = ptc_map_put(&p->seen, h, &ins);
     if (ins) {
-        if (is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
+        if (ptc_ctx_is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
         if (prov) { *v = PROV_BIT | r->line; return PTC_PLAN_PROV; }
         p->files = ptc_xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
         p->files[p->nfiles].ctx = ctx;
@@ -160,14 +155,14 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
                     "provisioning file %s is also the include file of line %u", path, f->line);
         return PTC_PLAN_REFUSED;
     }
-    if (f->ctx != ctx && !(is_dialplan(ctx) && is_dialplan(f->ctx))) {
+    if (f->ctx != ctx && !(ptc_ctx_is_dialplan(ctx) && ptc_ctx_is_dialplan(f->ctx))) {
         ptc_diag_at(p->diag, p->list, r->tmpl.off, PTC_ERROR, "duplicate-file",
                     "%s gets both [%s] and [%s] (line %u)", path, ptc_ctx_names[ctx],
                     ptc_ctx_names[f->ctx], f->line);
         return PTC_PLAN_REFUSED;
     }
     *file = *v - 1;
-    if (is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
+    if (ptc_ctx_is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
     return PTC_PLAN_INCLUDE_SAME;
 }
 
