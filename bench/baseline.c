@@ -3,7 +3,7 @@
  *   baseline plain  REF DEST   write REF's files into DEST: mkdir, then
  *                              open/write/close per file, nothing else
  *   baseline rename REF DEST   the same bytes with ptc's commit discipline
- *                              (src/run.c, src/commit.c, src/fsutil.c):
+ *                              (src/run/output.c, src/run/commit.c, runtime/fsutil.c):
  *                                mkdir -p each output directory
  *                                intent record DEST/.ptc-intent, atomic
  *                                  (temp, write, fsync, close, rename)

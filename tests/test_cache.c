@@ -1,4 +1,4 @@
-/* The bytecode cache (src/cache.c): hit, miss, stale, corrupt, other bytes,
+/* The bytecode cache (src/front/cache.c): hit, miss, stale, corrupt, other bytes,
  * unwritable directory, concurrent writers, the file's name and contents. */
 #include "testutil.h"
 #include "ptc/cache.h"

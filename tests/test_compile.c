@@ -1,4 +1,4 @@
-/* The compiler (src/compile.c): the shape of the programs it produces.
+/* The compiler (src/front/compile.c): the shape of the programs it produces.
  *
  * A context's code is rendered as "pc OP operands" items joined by "; ",
  * constants shown by value:  0 TEXT "x\n"; 1 ONLY "201" ->3; 2 ...; 3 RET

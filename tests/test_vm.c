@@ -1,4 +1,4 @@
-/* The VM (runtime/vm.c) with phone binding (src/phone.c): what a template
+/* The VM (runtime/vm.c) with phone binding (src/run/phone.c): what a template
  * produces for a phone.
  *
  * Golden files: tests/golden/vm/NAME.conf (a template), NAME.phone (phone

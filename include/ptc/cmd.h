@@ -1,6 +1,7 @@
 /* The commands.  Each is thin: it parses its options and wires the stages
  * (front end, cache, VM, run planner, server); none re-implements a stage.
- * Each returns the process exit status (docs/ptc.1 lists them). */
+ * Each returns the process exit status (docs/ptc.1 lists them).  Ownership:
+ * argv is borrowed; a command frees everything it made before it returns. */
 #ifndef PTC_CMD_H
 #define PTC_CMD_H
 

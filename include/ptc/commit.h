@@ -17,6 +17,10 @@
  * intent record and any phoneprov_build table (roll back).  So after a kill
  * at any moment, the next run starts from the old generation or the new one,
  * never a mix.
+ *
+ * Ownership: a ptc_commit owns its paths, the open manifest and the
+ * directory list (ptc_commit_free, NULL accepted); names passed in are
+ * copied.
  */
 #ifndef PTC_COMMIT_H
 #define PTC_COMMIT_H

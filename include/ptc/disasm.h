@@ -6,6 +6,8 @@
  *      13  VAR     EXT1                                   ; line 14
  *
  * Operand formats come from the opcode table (include/ptc/opcodes.h).
+ *
+ * Ownership: the program and the stream are borrowed.
  */
 #ifndef PTC_DISASM_H
 #define PTC_DISASM_H

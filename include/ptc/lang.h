@@ -1,6 +1,8 @@
 /* The template language's fixed vocabulary: contexts, variable slots and
  * [general] keys.  Each list is an X-macro so enums and name tables cannot
  * drift apart.
+ *
+ * Ownership: static tables only; nothing to own or free.
  */
 #ifndef PTC_LANG_H
 #define PTC_LANG_H

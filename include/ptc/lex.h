@@ -12,6 +12,8 @@
  * Tokens carry byte offsets into the source.  Guard oddities that the
  * original tool treated as comments (`#<500 text`, `#<>`) stay comments and
  * get a warning.
+ *
+ * Ownership: a lexer borrows its source; tokens point into it.
  */
 #ifndef PTC_LEX_H
 #define PTC_LEX_H

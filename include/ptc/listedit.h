@@ -3,6 +3,9 @@
  * Every byte the edit does not touch stays as it was; the file is replaced
  * atomically (temporary file, fsync, rename) keeping its mode and owner, and
  * a symlinked list has its target rewritten, not the link.
+ *
+ * Ownership: the functions own nothing past the call; the caller's buffers
+ * and sources are borrowed.
  */
 #ifndef PTC_LISTEDIT_H
 #define PTC_LISTEDIT_H

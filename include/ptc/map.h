@@ -2,7 +2,10 @@
  * for the run's duplicate checks (MACs, accounts, output files).  Keeping
  * hashes, not names, keeps memory small for 100,000 phones; a 64-bit
  * collision is astronomically unlikely and would only raise a false
- * "duplicate" error, never a wrong output. */
+ * "duplicate" error, never a wrong output.
+ *
+ * Ownership: a map owns its table (ptc_map_free, NULL accepted); a value
+ * pointer it returns is valid until the next put. */
 #ifndef PTC_MAP_H
 #define PTC_MAP_H
 

@@ -9,6 +9,8 @@
  * The code ends in RET and jumps only go forward, so a run from any entry
  * ends.  The loader (runtime/bcfile.c) checks all of this before a program
  * from disk reaches the VM.
+ *
+ * Ownership: static tables only; nothing to own or free.
  */
 #ifndef PTC_OPCODES_H
 #define PTC_OPCODES_H

@@ -4,6 +4,8 @@
  * Errors and warnings go to diag; the parser resynchronises at the next line
  * so a file's every error is reported in one run.  Returns the IR (never
  * NULL); the caller checks diag->errors before compiling it.
+ * Ownership: the caller frees the IR (ptc_ir_free); src is borrowed and
+ * must outlive it.
  */
 #ifndef PTC_PARSE_H
 #define PTC_PARSE_H

@@ -8,6 +8,8 @@
  * problem with file:line:col (passwords never appear in a message: the
  * phone list's source carries a redactor).  Nothing here allocates: a
  * ptc_rec points into the source text.
+ *
+ * Ownership: a ptc_rec owns nothing (spans into the borrowed source).
  */
 #ifndef PTC_REC_H
 #define PTC_REC_H

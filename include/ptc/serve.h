@@ -19,6 +19,9 @@
  * background thread flushes the log and the audit and notices a changed
  * phone table.  The configuration a request sees (allowlist, phones, base
  * directory) is an immutable snapshot swapped under a rwlock on reload.
+ *
+ * Ownership: ptc_serve_start returns a server the caller stops and frees
+ * with ptc_serve_stop (NULL accepted); options are copied.
  */
 #ifndef PTC_SERVE_H
 #define PTC_SERVE_H

@@ -6,6 +6,10 @@
  * sink.  Values are inserted as they are and never scanned again.
  *
  * The program must have passed ptc_bc_validate (or come from the compiler).
+ *
+ * Ownership: the VM owns nothing; program, phone and sink are borrowed.
+ * A ptc_vm_keys owns its buffers (ptc_vm_keys_free, NULL accepted), which a
+ * phone's MODEL and VENDOR slots may point into.
  */
 #ifndef PTC_VM_H
 #define PTC_VM_H

@@ -85,57 +85,61 @@ static ptc_prog *load(ptc_cache *cache, const char *path, ptc_diag *diag)
     return p;
 }
 
-/* Options, a reporter and the cache: what both commands start with.
- * Returns the index of the first path, or -1 for a bad command line. */
-static int setup(int argc, char **argv, const char *usage, common_opts *o,
-                 ptc_diag *diag, ptc_cache *cache)
+/* Options, a reporter and the cache: what both commands work with. */
+typedef struct session {
+    common_opts o;
+    ptc_diag diag;
+    ptc_cache cache;
+    int first;                  /* the first path of argv */
+} session;
+
+/* 0, or -1 for a bad command line. */
+static int open_session(session *S, int argc, char **argv, const char *usage)
 {
-    int first = parse_common(argc, argv, o, usage);
-    if (first < 0) return -1;
-    ptc_diag_init(diag, stderr);
-    ptc_diag_set_color_auto(diag);
-    ptc_cache_init(cache, o->cache_dir);
-    if (o->verbose) cache->log = stderr;
-    return first;
+    memset(S, 0, sizeof *S);
+    S->first = parse_common(argc, argv, &S->o, usage);
+    if (S->first < 0) return -1;
+    ptc_diag_init(&S->diag, stderr);
+    ptc_diag_set_color_auto(&S->diag);
+    ptc_cache_init(&S->cache, S->o.cache_dir);
+    if (S->o.verbose) S->cache.log = stderr;
+    return 0;
+}
+
+static int close_session(session *S)
+{
+    ptc_diag_finish(&S->diag);
+    ptc_cache_free(&S->cache);
+    return S->diag.errors ? PTC_EXIT_ERROR : PTC_EXIT_OK;
 }
 
 int ptc_cmd_compile(int argc, char **argv)
 {
-    ptc_diag diag;
-    ptc_cache cache;
-    common_opts o = {0};
-    int first = setup(argc, argv, compile_usage, &o, &diag, &cache);
-    if (first < 0) return PTC_EXIT_USAGE;
+    session S;
+    if (open_session(&S, argc, argv, compile_usage) != 0) return PTC_EXIT_USAGE;
     ptc_pathlist list = {0};
-    for (int i = first; i < argc; i++)
-        if (ptc_templates_expand(argv[i], &list, &diag) != 0) continue;
-    for (size_t i = 0; i < list.n; i++) ptc_prog_free(load(&cache, list.v[i], &diag));
-    ptc_diag_finish(&diag);
-    if (o.verbose)
+    for (int i = S.first; i < argc; i++) ptc_templates_expand(argv[i], &list, &S.diag);
+    for (size_t i = 0; i < list.n; i++) ptc_prog_free(load(&S.cache, list.v[i], &S.diag));
+    ptc_diag_finish(&S.diag);           /* "and N more" before the count */
+    if (S.o.verbose)
         fprintf(stderr, "ptc: %zu template%s: %u from cache, %u compiled\n", list.n,
-                list.n == 1 ? "" : "s", cache.hits, cache.misses);
+                list.n == 1 ? "" : "s", S.cache.hits, S.cache.misses);
     ptc_pathlist_free(&list);
-    ptc_cache_free(&cache);
-    return diag.errors ? PTC_EXIT_ERROR : PTC_EXIT_OK;
+    return close_session(&S);
 }
 
 int ptc_cmd_disasm(int argc, char **argv)
 {
-    ptc_diag diag;
-    ptc_cache cache;
-    common_opts o = {0};
-    int first = setup(argc, argv, disasm_usage, &o, &diag, &cache);
-    if (first < 0) return PTC_EXIT_USAGE;
-    if (o.opcodes) ptc_disasm_opcodes(stdout);
-    for (int i = first; i < argc; i++) {
-        ptc_prog *p = load(&cache, argv[i], &diag);
+    session S;
+    if (open_session(&S, argc, argv, disasm_usage) != 0) return PTC_EXIT_USAGE;
+    if (S.o.opcodes) ptc_disasm_opcodes(stdout);
+    for (int i = S.first; i < argc; i++) {
+        ptc_prog *p = load(&S.cache, argv[i], &S.diag);
         if (!p) continue;
-        if (i > first) putchar('\n');
+        if (i > S.first) putchar('\n');
         ptc_disasm_print(p, argv[i], stdout);
-        if (o.verbose) ptc_disasm_legend(p, stdout);
+        if (S.o.verbose) ptc_disasm_legend(p, stdout);
         ptc_prog_free(p);
     }
-    ptc_diag_finish(&diag);
-    ptc_cache_free(&cache);
-    return diag.errors ? PTC_EXIT_ERROR : PTC_EXIT_OK;
+    return close_session(&S);
 }

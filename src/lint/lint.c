@@ -1,5 +1,5 @@
 /* ptc lint: the command, file classification, suggestions, reporting.
- * The checks are in src/lint_template.c and src/lint_list.c. */
+ * The checks are in lint_template.c and lint_list.c. */
 #include "ptc/lint.h"
 #include "ptc/commit.h"
 #include "ptc/buf.h"

@@ -299,12 +299,7 @@ static void on_row(int c, void *ctx)
 
 int ptc_ie_read_csv(ptc_src *src, const char *map, ptc_ie_set *out, ptc_diag *diag)
 {
-    csvread R;
-    memset(&R, 0, sizeof R);
-    R.src = src;
-    R.diag = diag;
-    R.map = map;
-    R.out = out;
+    csvread R = {.src = src, .diag = diag, .map = map, .out = out};
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0) return -1;
     const char *text = src->text;

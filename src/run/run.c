@@ -245,16 +245,9 @@ static int load_list(run *R)
 static void init_run(run *R, const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *diag,
                      ptc_run_stats *stats)
 {
-    memset(R, 0, sizeof *R);
+    *R = (run){.o = o, .cfg = cfg, .cache = cache, .diag = diag, .st = stats,
+               .env = {ptc_cfg_base_dir(cfg), o->sip_server_ipv4}, .rows_hash = PTC_HASH64_INIT};
     memset(stats, 0, sizeof *stats);
-    R->o = o;
-    R->cfg = cfg;
-    R->cache = cache;
-    R->diag = diag;
-    R->st = stats;
-    R->env.base_dir = ptc_cfg_base_dir(cfg);
-    R->env.sip_server_ipv4 = o->sip_server_ipv4;
-    R->rows_hash = PTC_HASH64_INIT;
     ptc_phone_init(&R->ph);
     char *dir = ptc_templates_dir(cfg);
     ptc_tmpls_init(&R->tmpls, dir);

@@ -410,13 +410,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     (void)upload_data;
-    req r;
-    memset(&r, 0, sizeof r);
-    r.s = cls;
-    r.c = c;
-    r.url = url;
-    r.method = method;
-    r.ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+    req r = {.s = cls, .c = c, .url = url, .method = method,
+             .ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT)};
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     r.sa = ci ? ci->client_addr : NULL;
     if (r.sa) ptc_serve_addr_text(r.sa, r.addr, sizeof r.addr);
