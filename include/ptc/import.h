@@ -33,10 +33,14 @@ typedef struct ptc_ie_phone {
 
 typedef struct ptc_ie_set {
     ptc_ie_phone *v;
-    size_t n;
+    size_t n, cap;
 } ptc_ie_set;
 
 void ptc_ie_set_free(ptc_ie_set *s);
+/* A new phone at the end of s: every string "" (owned by the set), enabled. */
+ptc_ie_phone *ptc_ie_set_add(ptc_ie_set *s);
+/* Replaces one of a phone's strings with a copy of s. */
+void ptc_ie_set_str(char **dst, const char *s);
 
 /* The phones of a phone list, disabled ones (PTC_LIST_DISABLED lines)
  * included; lines that do not parse are reported and skipped.  0, or -1. */

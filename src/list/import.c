@@ -45,7 +45,10 @@ void ptc_ie_set_free(ptc_ie_set *s)
 
 static ptc_ie_phone *set_add(ptc_ie_set *s)
 {
-    s->v = ptc_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->v = ptc_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
     ptc_ie_phone *p = &s->v[s->n++];
     phone_init(p);
     return p;
@@ -55,6 +58,16 @@ static void set_str(char **dst, const char *s, size_t n)
 {
     free(*dst);
     *dst = ptc_xstrndup(s, n);
+}
+
+ptc_ie_phone *ptc_ie_set_add(ptc_ie_set *s)
+{
+    return set_add(s);
+}
+
+void ptc_ie_set_str(char **dst, const char *s)
+{
+    set_str(dst, s, strlen(s));
 }
 
 /* ---- reading a phone list ------------------------------------------------ */
