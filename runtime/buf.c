@@ -117,6 +117,12 @@ void ptc_buf_free(ptc_buf *b)
     b->len = b->cap = 0;
 }
 
+void ptc_buf_wipe(ptc_buf *b)
+{
+    if (b && b->data) explicit_bzero(b->data, b->cap);
+    ptc_buf_free(b);
+}
+
 /* FNV-1a's idea, eight bytes at a time (docs/bytecode.md gives it
  * exactly): fast on the long strings this hashes (template sources, paths,
  * table rows).  Words are read little-endian, so a cache file's name is the

@@ -44,6 +44,8 @@ void  ptc_buf_vprintf(ptc_buf *b, const char *fmt, va_list ap);
 const char *ptc_buf_cstr(ptc_buf *b);
 void  ptc_buf_reset(ptc_buf *b);
 void  ptc_buf_free(ptc_buf *b);
+/* Zeroes all it held (a password, a token), then frees (NULL accepted). */
+void  ptc_buf_wipe(ptc_buf *b);
 
 void *ptc_xmalloc(size_t n);
 void *ptc_xcalloc(size_t n, size_t size);
