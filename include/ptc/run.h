@@ -36,8 +36,10 @@ typedef struct ptc_run_hooks {
     void (*start)(void *ctx, unsigned total);
     /* A phone's files are built (done of total). */
     void (*progress)(void *ctx, unsigned done, unsigned total);
-    /* An output's outcome, as it is decided (path: its real path). */
-    void (*file)(void *ctx, ptc_file_outcome what, const char *path);
+    /* An output's outcome, as it is decided (path: as the template names
+     * it; the file is ptc_cfg_path(cfg, path) under --root); with
+     * keep_content, its new bytes too (else data is NULL). */
+    void (*file)(void *ctx, ptc_file_outcome what, const char *path, const char *data, size_t len);
     /* Asked after each phone until the commit point: nonzero cancels the
      * run, which then leaves everything as it was. */
     int  (*cancel)(void *ctx);
@@ -52,6 +54,8 @@ typedef struct ptc_run_opts {
     const char *sip_server_ipv4;
     int force, partial, dry_run;
     int check_only;             /* stop after the plan: every check, nothing written */
+    int keep_content;           /* dry run: hand every file's new bytes to the file hook
+                                 * (include files are then held in memory whole) */
     ptc_run_hooks hooks;
 } ptc_run_opts;
 

@@ -7,6 +7,7 @@
 #include "ptc/buf.h"
 #include "ptc/fsutil.h"
 #include "ptc/rec.h"
+#include "ptc/host.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,50 +102,6 @@ static int parse_args(int argc, char **argv, run_args *a)
     return 0;
 }
 
-/* ---- the SIP server address ------------------------------------------------- */
-
-static char *ipv4_of_interface(const char *ifname)
-{
-    struct ifaddrs *ifs, *i;
-    char *found = NULL;
-    if (!ifname || !*ifname || getifaddrs(&ifs) != 0) return NULL;
-    for (i = ifs; i && !found; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, ifname)) continue;
-        char buf[INET_ADDRSTRLEN];
-        if (inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof buf))
-            found = ptc_xstrdup(buf);
-    }
-    freeifaddrs(ifs);
-    return found;
-}
-
-/* -i INTIF..INT4IF take INTIP..INT4IP from the configuration, EXTIF and real
- * interface names their address; PHONEPROV_GW_IP overrides both. */
-static char *sip_server_ipv4(const ptc_cfg *cfg, const char *if_name, ptc_diag *diag)
-{
-    static const char *const names[][2] = {
-        {"INTIF", "INTIP"}, {"INT2IF", "INT2IP"}, {"INT3IF", "INT3IP"}, {"INT4IF", "INT4IP"},
-    };
-    const char *gw = ptc_cfg_get(cfg, "PHONEPROV_GW_IP");
-    if (gw && *gw) return ptc_xstrdup(gw);
-    if (!if_name || !*if_name) if_name = ptc_cfg_get_or(cfg, "PHONEPROV_GW_IF", "INTIF");
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(if_name, names[i][0])) continue;
-        const char *ip = ptc_cfg_get(cfg, names[i][1]);
-        if (ip && *ip) return ptc_xstrdup(ip);
-        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s is not set in %s; "
-                       "set it, or name another interface with -i", if_name, names[i][1], cfg->rc_path);
-        return NULL;
-    }
-    const char *dev = strcmp(if_name, "EXTIF") == 0 ? ptc_cfg_get(cfg, "EXTIF") : if_name;
-    char *ip = ipv4_of_interface(dev);
-    if (!ip)
-        ptc_diag_plain(diag, PTC_ERROR, "interface", "invalid interface %s: %s has no IPv4 address; "
-                       "name another interface with -i, or set PHONEPROV_GW_IP",
-                       if_name, dev && *dev ? dev : "(unset)");
-    return ip;
-}
-
 /* ---- -a: missing passwords ------------------------------------------------ */
 
 /* Inserts a password after the extension field of each line that lacks one;
@@ -189,47 +146,11 @@ static int auto_pass(const char *path, ptc_diag *diag)
 
 /* ---- -r: reload ------------------------------------------------------------ */
 
-static int run_quiet(char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) dup2(null, 1);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int reload_asterisk(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
+static int reload(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
 {
     if (!quiet) printf("Auto-reloading Asterisk 'dialplan' and 'sip'.\n");
     fflush(stdout);
-    char *script = ptc_cfg_path(cfg, PTC_RELOAD_SCRIPT);
-    int rc;
-    if (access(script, X_OK) == 0) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            execl(script, script, (char *)NULL);
-            _exit(127);
-        }
-        int status = 0;
-        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        rc = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        if (rc != 0) ptc_diag_plain(diag, PTC_WARNING, "reload", "%s failed (status %d)", script, rc);
-    } else {
-        char *dp[] = {"asterisk", "-rx", "dialplan reload", NULL};
-        char *sip[] = {"asterisk", "-rx", "sip reload", NULL};
-        rc = run_quiet(dp);
-        int rc2 = run_quiet(sip);
-        if (rc != 0 || rc2 != 0)
-            ptc_diag_plain(diag, PTC_WARNING, "reload", "asterisk reload failed (status %d, %d)", rc, rc2);
-    }
-    free(script);
+    ptc_host_reload_asterisk(cfg, diag);
     return 0;
 }
 
@@ -324,8 +245,10 @@ static void on_progress(void *ctx, unsigned done, unsigned total)
     fflush(c->out);
 }
 
-static void on_file(void *ctx, ptc_file_outcome what, const char *path)
+static void on_file(void *ctx, ptc_file_outcome what, const char *path, const char *data, size_t len)
 {
+    (void)data;
+    (void)len;
     console *c = ctx;
     if (c->quiet || !(c->dry_run || c->verbose)) return;
     const char *word = what == PTC_FILE_UNCHANGED ? "unchanged"
@@ -408,7 +331,7 @@ int ptc_cmd_run(int argc, char **argv)
     char *ip = NULL, *db = NULL, *made = NULL;
     int rc = PTC_EXIT_ERROR, lock = -1;
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
-    if (a.only_reload) { rc = reload_asterisk(&cfg, a.quiet, &diag); goto out; }
+    if (a.only_reload) { rc = reload(&cfg, a.quiet, &diag); goto out; }
     if (!a.list) { fputs(usage_text, stderr); goto out; }
     if (check_list(a.list, &diag) != 0) goto out;
     if (a.auto_pass) {
@@ -420,12 +343,12 @@ int ptc_cmd_run(int argc, char **argv)
                                : "No missing password(s), input file left unchanged.");
         if (a.only_pass) { rc = PTC_EXIT_OK; goto out; }
     }
-    if (!(ip = sip_server_ipv4(&cfg, a.if_name, &diag))) goto out;
+    if (!(ip = ptc_host_sip_ipv4(&cfg, a.if_name, &diag))) goto out;
     /* --db is used as given (like --rc and the phone list); the default is under --root */
     db = ptc_cfg_phone_db(&cfg, a.db);
     if (!a.dry_run && (lock = take_lock(db, &made, &diag)) < 0) goto out;
     rc = generate(&a, &cfg, &cache, ip, db, &diag);
-    if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload_asterisk(&cfg, a.quiet, &diag);
+    if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload(&cfg, a.quiet, &diag);
     if (rc == PTC_EXIT_OK && a.notify && !a.dry_run && notify_changed(&cfg, db, &diag) != 0) rc = PTC_EXIT_ERROR;
 out:
     if (lock >= 0) close(lock);

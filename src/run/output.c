@@ -50,12 +50,14 @@ void ptc_out_free(ptc_out *O)
     ptc_pathlist_free(&O->open_to_all);
 }
 
-static void said(ptc_out *O, ptc_file_outcome what, const char *path)
+static void said(ptc_out *O, ptc_file_outcome what, const char *path, const ptc_buf *data)
 {
     if (what == PTC_FILE_UNCHANGED) O->st->unchanged++;
     else if (what == PTC_FILE_CHANGED) O->st->changed++;
     else O->st->created++;
-    if (O->o->hooks.file) O->o->hooks.file(O->o->hooks.ctx, what, path);
+    int keep = O->o->keep_content && O->o->dry_run && data;
+    if (O->o->hooks.file)
+        O->o->hooks.file(O->o->hooks.ctx, what, path, keep ? (data->data ? data->data : "") : NULL, keep ? data->len : 0);
 }
 
 /* ---- plan ----------------------------------------------------------------- */
@@ -214,7 +216,8 @@ static int open_include(ptc_out *O, ptc_out_file *f)
     if (f->existed && !keep_old) f->cmp_fd = open(f->open, O_RDONLY | O_CLOEXEC);
     if (O->o->dry_run) {
         ptc_sink_init_mem(&f->sink);
-        if (!keep_old) ptc_sink_compare_with(&f->sink, f->cmp_fd);
+        if (O->o->keep_content) f->sink.differs = keep_old;     /* compared whole, at the end */
+        else if (!keep_old) ptc_sink_compare_with(&f->sink, f->cmp_fd);
         else f->sink.differs = 1;
         if (!keep_old || !f->existed) write_header(f);
         return 0;
@@ -322,17 +325,28 @@ int ptc_out_write_prov(ptc_out *O, const char *path)
         rc = -1;
     } else if (how == SAME) {
         if (!O->o->dry_run && (*known & PROV_OPEN_TO_ALL)) ptc_pathlist_add(&O->open_to_all, open_path);
-        said(O, PTC_FILE_UNCHANGED, path);
+        said(O, PTC_FILE_UNCHANGED, path, &O->content);
     } else {
-        said(O, how == DIFFERS ? PTC_FILE_CHANGED : PTC_FILE_CREATED, path);
+        said(O, how == DIFFERS ? PTC_FILE_CHANGED : PTC_FILE_CREATED, path, &O->content);
         if (!O->o->dry_run) rc = write_temp(O, dirfd, open_path);
     }
     free(open_path);
     return rc;
 }
 
+/* keep_content: the whole new file is in memory; compare it with the old. */
+static void compare_whole(ptc_out *O, ptc_out_file *f)
+{
+    if (!f->existed || f->sink.differs) return;
+    O->existing.len = 0;
+    int same = ptc_read_file(f->open, &O->existing) == 0 && O->existing.len == f->sink.buf.len &&
+               memcmp(O->existing.data, f->sink.buf.data, f->sink.buf.len) == 0;
+    f->sink.differs = !same;
+}
+
 static int finish_include(ptc_out *O, ptc_out_file *f)
 {
+    if (O->o->keep_content && O->o->dry_run) compare_whole(O, f);
     int err = ptc_sink_finish(&f->sink);
     if (f->fd >= 0 && close(f->fd) != 0 && !err) err = errno;
     f->fd = -1;
@@ -342,11 +356,11 @@ static int finish_include(ptc_out *O, ptc_out_file *f)
     }
     if (f->existed && !f->sink.differs) {
         note_unchanged_mode(O, f->open);
-        said(O, PTC_FILE_UNCHANGED, f->real);
+        said(O, PTC_FILE_UNCHANGED, f->real, &f->sink.buf);
         if (f->tmp) { unlink(f->tmp); free(f->tmp); f->tmp = NULL; }
         return 0;
     }
-    said(O, f->existed ? PTC_FILE_CHANGED : PTC_FILE_CREATED, f->real);
+    said(O, f->existed ? PTC_FILE_CHANGED : PTC_FILE_CREATED, f->real, &f->sink.buf);
     if (f->tmp) ptc_commit_add(O->commit, f->tmp, f->open);
     return 0;
 }

@@ -8,6 +8,7 @@
  * handling, keeps us inside the base directory. */
 #include "ptc/serve.h"
 #include "serve_snap.h"
+#include "ptc/listen.h"
 #include "ptc/buf.h"
 #include "ptc/cache.h"
 #include "ptc/cfg.h"
@@ -45,8 +46,8 @@
 /* ---- configuration snapshots ---------------------------------------------- */
 
 typedef struct listener {
-    int fd, tls, port;
-    char text[INET6_ADDRSTRLEN + 16];
+    ptc_listen sock;            /* fd, port, text */
+    int tls;
     struct MHD_Daemon *d;
 } listener;
 
@@ -443,110 +444,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ADDR:PORT, [V6]:PORT, *:PORT or PORT into host (size INET6_ADDRSTRLEN + 2)
  * and *port.  0, or -1 for a spec of no such form. */
-static int parse_listen(const char *spec, char *host, unsigned long *port)
-{
-    const size_t hostlen = INET6_ADDRSTRLEN + 2;
-    const char *port_s;
-    if (spec[0] == '[') {
-        const char *rb = strchr(spec, ']');
-        if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= hostlen) return -1;
-        memcpy(host, spec + 1, (size_t)(rb - spec - 1));
-        host[rb - spec - 1] = '\0';
-        port_s = rb + 2;
-    } else {
-        const char *colon = strrchr(spec, ':');
-        if (!colon) {
-            strcpy(host, "*");
-            port_s = spec;
-        } else {
-            if (memchr(spec, ':', (size_t)(colon - spec)) || (size_t)(colon - spec) >= hostlen) return -1;
-            memcpy(host, spec, (size_t)(colon - spec));
-            host[colon - spec] = '\0';
-            port_s = colon + 1;
-        }
-    }
-    char *end;
-    *port = strtoul(port_s, &end, 10);
-    return !*port_s || *end || *port > 65535 ? -1 : 0;
-}
-
-static int make_listener(const char *spec, listener *l, char *why, size_t whylen)
-{
-    char host[INET6_ADDRSTRLEN + 2];
-    unsigned long port;
-    memset(l, 0, sizeof *l);
-    l->fd = -1;
-    if (parse_listen(spec, host, &port) != 0) goto bad;
-
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-    int any = host[0] == '\0' || strcmp(host, "*") == 0;
-    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
-    if (any) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_addr = in6addr_any;
-    } else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-    } else {
-        goto bad;
-    }
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fam = ss.ss_family;
-        socklen_t sl = fam == AF_INET ? sizeof *v4 : sizeof *v6;
-        if (fam == AF_INET) v4->sin_port = htons((uint16_t)port);
-        else v6->sin6_port = htons((uint16_t)port);
-        l->fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (l->fd < 0 && any && fam == AF_INET6 && errno == EAFNOSUPPORT) {
-            /* No IPv6 on this host: "any" means IPv4's any. */
-            memset(&ss, 0, sizeof ss);
-            v4->sin_family = AF_INET;
-            v4->sin_addr.s_addr = htonl(INADDR_ANY);
-            continue;
-        }
-        if (l->fd < 0) break;
-        int one = 1, v6only = any ? 0 : 1;
-        setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (fam == AF_INET6) setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-        if (bind(l->fd, (struct sockaddr *)&ss, sl) != 0 || listen(l->fd, 1024) != 0) {
-            int e = errno;
-            close(l->fd);
-            l->fd = -1;
-            errno = e;
-        }
-        break;
-    }
-    if (l->fd < 0) {
-        snprintf(why, whylen, "cannot listen on %s: %s", spec, strerror(errno));
-        return -1;
-    }
-    struct sockaddr_storage bound;
-    socklen_t bl = sizeof bound;
-    getsockname(l->fd, (struct sockaddr *)&bound, &bl);
-    l->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                               : ((struct sockaddr_in6 *)&bound)->sin6_port);
-    char at[INET6_ADDRSTRLEN];
-    if (any) snprintf(at, sizeof at, "*");
-    else inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? (void *)&v4->sin_addr : (void *)&v6->sin6_addr,
-                   at, sizeof at);
-    snprintf(l->text, sizeof l->text, ss.ss_family == AF_INET6 && !any ? "[%s]:%d" : "%s:%d", at, l->port);
-    return 0;
-bad:
-    snprintf(why, whylen, "bad listen address '%s': want ADDR:PORT, [IPV6]:PORT or *:PORT", spec);
-    return -1;
-}
-
-static int listener_is_loopback(const listener *l)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) != 0) return 0;
-    return ptc_serve_addr_is_loopback((struct sockaddr *)&ss);
-}
-
 /* The accept policy: an address off the allowlist, or out of its miss
  * budget, is closed before libmicrohttpd allocates anything for it; it holds
  * no slot and costs a counter. */
@@ -604,7 +501,7 @@ static int start_daemon(ptc_serve *s, listener *l, char *why, size_t whylen)
     struct MHD_OptionItem ops[16];
     size_t n = 0;
 #define OPT(o, v, p) (ops[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
-    OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+    OPT(MHD_OPTION_LISTEN_SOCKET, l->sock.fd, NULL);
     if (s->threads > 1) OPT(MHD_OPTION_THREAD_POOL_SIZE, s->threads, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, s->max_conns, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_per_ip, NULL);
@@ -626,11 +523,11 @@ static int start_daemon(ptc_serve *s, listener *l, char *why, size_t whylen)
                             MHD_OPTION_ARRAY, ops,
                             MHD_OPTION_END);
     if (!l->d) {
-        snprintf(why, whylen, "cannot start the %s server on %s%s", l->tls ? "HTTPS" : "HTTP", l->text,
+        snprintf(why, whylen, "cannot start the %s server on %s%s", l->tls ? "HTTPS" : "HTTP", l->sock.text,
                  l->tls ? " (check --cert and --key)" : "");
         return -1;
     }
-    l->fd = -1;                 /* MHD closes it at stop */
+    l->sock.fd = -1;                 /* MHD closes it at stop */
     return 0;
 }
 
@@ -870,10 +767,10 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
     s->ls = ptc_xcalloc(total, sizeof *s->ls);
     for (size_t i = 0; i < total; i++) {
         const char *spec = dflt ? DEFAULT_LISTEN : i < nplain ? o->listen[i] : o->tls_listen[i - nplain];
-        if (make_listener(spec, &s->ls[i], why, sizeof why) != 0) goto fail;
+        if (ptc_listen_open(spec, &s->ls[i].sock, why, sizeof why) != 0) goto fail;
         s->nls++;
         s->ls[i].tls = i >= nplain;
-        if (!listener_is_loopback(&s->ls[i])) s->beyond_loopback = 1;
+        if (!ptc_listen_is_loopback(&s->ls[i].sock)) s->beyond_loopback = 1;
     }
     for (size_t i = 0; i < s->nls; i++)
         if (start_daemon(s, &s->ls[i], why, sizeof why) != 0) goto fail;
@@ -888,7 +785,7 @@ int ptc_serve_start(const ptc_serve_opts *o, ptc_serve **out, ptc_diag *diag)
     s->bg_started = 1;
     for (size_t i = 0; i < s->nls; i++)
         ptc_diag_plain(diag, PTC_NOTE, "serve", "listening on %s://%s/phoneprov/ (serving %s, %zu phone%s)",
-                       s->ls[i].tls ? "https" : "http", s->ls[i].text, s->cur->base_real,
+                       s->ls[i].tls ? "https" : "http", s->ls[i].sock.text, s->cur->base_real,
                        s->cur->nmacs, s->cur->nmacs == 1 ? "" : "s");
     *out = s;
     return 0;
@@ -900,7 +797,7 @@ fail:
 
 int ptc_serve_port(const ptc_serve *s, size_t i)
 {
-    return s && i < s->nls ? s->ls[i].port : -1;
+    return s && i < s->nls ? s->ls[i].sock.port : -1;
 }
 
 int ptc_serve_reload(ptc_serve *s)
@@ -932,7 +829,7 @@ void ptc_serve_stop(ptc_serve *s)
      * so the last flush below sees every request. */
     for (size_t i = 0; i < s->nls; i++) {
         if (s->ls[i].d) MHD_stop_daemon(s->ls[i].d);
-        if (s->ls[i].fd >= 0) close(s->ls[i].fd);
+        if (s->ls[i].sock.fd >= 0) close(s->ls[i].sock.fd);
     }
     if (s->bg_started) {
         pthread_mutex_lock(&s->bg_mu);
