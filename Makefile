@@ -17,9 +17,10 @@ CC       ?= cc
 RE2C     ?= re2c
 BISON    ?= bison
 
-PKGS      := sqlite3 libmicrohttpd gnutls
+PKGS      := sqlite3 libmicrohttpd gnutls jansson libxcrypt
 DEP_PKGS  := re2c bison check pkg-config libsqlite3-dev libmicrohttpd-dev \
-             libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils libcsv-dev
+             libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils libcsv-dev \
+             libjansson-dev libcrypt-dev
 
 ifeq ($(SANITIZE),1)
   B := build-san

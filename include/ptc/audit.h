@@ -58,6 +58,7 @@ typedef struct ptc_fetch_state {
     int fetched;                /* any fetch recorded */
     int64_t when;               /* the last one (unix seconds) */
     char addr[64], firmware[64];
+    char user_agent[256];
     ptc_buf stale;              /* "path, path (gone)": files changed since they
                                  * were fetched; empty when none (caller frees) */
 } ptc_fetch_state;

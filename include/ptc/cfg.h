@@ -43,6 +43,7 @@ char *ptc_cfg_path(const ptc_cfg *c, const char *p);
 #define PTC_DEFAULT_AUDIT_DB "/mnt/kd/phoneprov-audit.sqlite3"
 #define PTC_DEFAULT_INCLUDES "/mnt/kd/asterisk/includes"
 #define PTC_RELOAD_SCRIPT    "/mnt/kd/phoneprov-reload.script"
+#define PTC_DEFAULT_WEB_DIR  "/mnt/kd/ptc"      /* ptc web: users, settings, log, certificate */
 
 /* PHONEPROV_BASE_DIR or PTC_DEFAULT_BASE_DIR (a real path, not rooted). */
 const char *ptc_cfg_base_dir(const ptc_cfg *c);

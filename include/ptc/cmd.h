@@ -5,6 +5,8 @@
 #ifndef PTC_CMD_H
 #define PTC_CMD_H
 
+#include <signal.h>
+
 int ptc_cmd_compile(int argc, char **argv);
 int ptc_cmd_disasm(int argc, char **argv);
 int ptc_cmd_run(int argc, char **argv);
@@ -16,6 +18,13 @@ int ptc_cmd_notify(int argc, char **argv);
 int ptc_cmd_dhcp(int argc, char **argv);
 int ptc_cmd_export(int argc, char **argv);
 int ptc_cmd_import(int argc, char **argv);
+int ptc_cmd_web(int argc, char **argv);
+int ptc_cmd_passwd(int argc, char **argv);
+
+/* For the servers (serve, web): blocks SIGTERM, SIGINT and, with_hup,
+ * SIGHUP, to be taken with sigwait(set) by the calling thread; call it
+ * before any thread starts.  SIGPIPE is ignored. */
+void ptc_cmd_take_signals(sigset_t *set, int with_hup);
 
 /* Exit statuses shared by the commands. */
 enum {

@@ -78,18 +78,23 @@ static int serve_value(int which, const char *v, ptc_serve_opts *o)
 }
 
 /* Runs the server until SIGTERM or SIGINT; SIGHUP reloads.  The exit status. */
+/* Signals are taken by the calling thread with sigwait: blocked before
+ * any thread starts, so every thread inherits the mask. */
+void ptc_cmd_take_signals(sigset_t *set, int with_hup)
+{
+    sigemptyset(set);
+    if (with_hup) sigaddset(set, SIGHUP);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 static int serve_until_signal(const ptc_serve_opts *o, ptc_diag *diag)
 {
     ptc_serve *s = NULL;
-    /* Signals are taken by this thread with sigwait: block them before any
-     * thread starts, so every thread inherits the mask. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    ptc_cmd_take_signals(&set, 1);
     if (ptc_serve_start(o, &s, diag) != 0) return PTC_EXIT_ERROR;
     for (;;) {
         int sig = 0;

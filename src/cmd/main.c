@@ -20,6 +20,8 @@ static const struct {
     {"notify",  ptc_cmd_notify,  "make phones resync or reboot through Asterisk (SIP NOTIFY)"},
     {"export",  ptc_cmd_export,  "write a phone list as CSV, JSON or phone-list lines"},
     {"import",  ptc_cmd_import,  "merge phones from CSV or phone lists into a phone list"},
+    {"web",     ptc_cmd_web,     "the administrator's web interface and its JSON API"},
+    {"passwd",  ptc_cmd_passwd,  "add a web interface account or change its password"},
     {"dhcp",    ptc_cmd_dhcp,    "write DHCP option 66 config (dnsmasq, ISC dhcpd, Kea) for a phone list"},
 };
 

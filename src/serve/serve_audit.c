@@ -339,7 +339,7 @@ ptc_audit_reader *ptc_audit_reader_open(const char *path, char *why, size_t whyl
     if (stat(path, &sb) != 0) { snprintf(why, whylen, "%s: %s", path, strerror(errno)); return NULL; }
     ptc_audit_reader *r = ptc_xcalloc(1, sizeof *r);
     if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "SELECT path, fetched_at, client_addr, firmware, file_mtime_ns "
+        sqlite3_prepare_v2(r->db, "SELECT path, fetched_at, client_addr, firmware, file_mtime_ns, user_agent "
                            "FROM phoneprov_fetch WHERE mac_addr = ?1 ORDER BY fetched_at DESC, path",
                            -1, &r->phone, NULL) != SQLITE_OK) {
         snprintf(why, whylen, "audit database %s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
@@ -366,6 +366,7 @@ void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *m
     st->when = 0;
     snprintf(st->addr, sizeof st->addr, "-");
     snprintf(st->firmware, sizeof st->firmware, "-");
+    snprintf(st->user_agent, sizeof st->user_agent, "-");
     if (!r) return;
     sqlite3_reset(r->phone);
     sqlite3_bind_text(r->phone, 1, mac, 12, SQLITE_STATIC);
@@ -375,6 +376,7 @@ void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *m
             st->when = sqlite3_column_int64(r->phone, 1);
             copy_col(r->phone, 2, st->addr, sizeof st->addr);
             copy_col(r->phone, 3, st->firmware, sizeof st->firmware);
+            copy_col(r->phone, 5, st->user_agent, sizeof st->user_agent);
             st->fetched = 1;
         }
         int64_t then = sqlite3_column_int64(r->phone, 4);

@@ -108,13 +108,13 @@ expect_eq "stock templates: lint -Werror clean (output)" "$out" ""
 
 # ---- help texts against ptc(1) ----------------------------------------------------
 man=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$REPO_DIR/docs/ptc.1")
-for cmd in run compile lint disasm serve status recover notify dhcp export import; do
+for cmd in run compile lint disasm serve status recover notify dhcp export import web passwd; do
   case $man in *"ptc $cmd"*) ok ;; *) fail "ptc(1) lacks the command $cmd" ;; esac
   for opt in $("$PTC" $cmd --help | grep -oE -- '(^|[ ,\[])--?[A-Za-z][A-Za-z-]*' | grep -oE -- '--?[A-Za-z][A-Za-z-]*' | sort -u); do
     case $man in *"$opt"*) ok ;; *) fail "ptc(1) lacks $cmd option $opt" ;; esac
   done
 done
-for cmd in run compile lint disasm serve status recover notify dhcp export import; do
+for cmd in run compile lint disasm serve status recover notify dhcp export import web passwd; do
   case $("$PTC" --help) in *"  $cmd "*) ok ;; *) fail "ptc --help lacks $cmd" ;; esac
 done
 check "ptc-template(5) exists" test -s "$REPO_DIR/docs/ptc-template.5"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ptc notify.  Asterisk is not packaged for Debian 12, so two stand-ins play
 # it, each speaking the real thing's documented interface:
-#   - an `asterisk` script on PATH that records its arguments and answers
+#   - an `asterisk` script on PATH (tests/fixtures/asterisk-standin) that records its arguments and answers
 #     `-rx "pjsip send notify OPT endpoint EP"` / `-rx "sip notify OPT PEER"`
 #     as the real CLI does ("Sending NOTIFY of type 'OPT' to 'EP'", then
 #     "Unable to retrieve endpoint EP" for an unknown one);
@@ -12,17 +12,7 @@
 
 BIN=$T_WORK/bin
 mkdir -p "$BIN"
-cat >"$BIN/asterisk" <<'EOF'
-#!/bin/sh
-# Stand-in for `asterisk -rx CMD` (see tests/cli/notify.sh).
-printf '%s\n' "$2" >>"$NOTIFY_LOG"
-set -- $2
-if [ "$1" = pjsip ]; then opt=$4; ep=$6; else opt=$3; ep=$4; fi
-echo "Sending NOTIFY of type '$opt' to '$ep'"
-case $ep in missing*) if [ "$1" = pjsip ]; then echo "Unable to retrieve endpoint $ep"; else echo "Could not create address for '$ep'"; fi ;; esac
-exit 0
-EOF
-chmod +x "$BIN/asterisk"
+cp "$TESTS_DIR/fixtures/asterisk-standin" "$BIN/asterisk"
 export PATH=$BIN:$PATH NOTIFY_LOG=$T_WORK/cli.log
 
 r=$(mkroot notify)
