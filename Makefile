@@ -40,11 +40,13 @@ GEN_C   := $(B)/gen/lexer.c $(B)/gen/parser.c
 # One folder per subsystem (docs/architecture.md); src/cmd/main.c is the
 # program, everything else is the library the tests link too.
 LIB_SRC := $(filter-out src/cmd/main.c,$(wildcard src/*/*.c)) $(wildcard runtime/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/lexer.o $(B)/gen/parser.o
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/lexer.o $(B)/gen/parser.o $(B)/gen/web_assets.o
+# The web interface's pages, compiled in (tools/embed.sh; a build output).
+WEB_FILES := $(sort $(wildcard web/*.html web/*.css web/*.js web/*.svg))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-valgrind demo install install-service clean bench fuzz
+.PHONY: all deps check check-valgrind check-web demo install install-service clean bench fuzz
 all: deps $(B)/ptc
 
 # ---- dependencies -----------------------------------------------------------
@@ -73,6 +75,13 @@ $(B)/gen/parser.c: grammar/parser.y | deps
 	@mkdir -p $(@D)
 	$(BISON) -Wall -Werror --no-lines --defines=$(B)/gen/parser.h -o $@ $<
 
+$(B)/gen/web_assets.c: $(WEB_FILES) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh $@ $(WEB_FILES)
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c src/web/web_assets.h
+	$(CC) $(BASEFLAGS) -Isrc/web -Wall -Wextra -Werror -c -o $@ $<
+
 $(B)/gen/%.o: $(B)/gen/%.c
 	$(CC) $(BASEFLAGS) $(GEN_CFLAGS) -MMD -c -o $@ $<
 
@@ -97,6 +106,22 @@ $(B)/tests/%: tests/%.c $(B)/libptc.a tests/testutil.h
 check: all $(TEST_BIN)
 	@PTC=$$PWD/$(B)/ptc SHARED=$${SHARED:-$$PWD/../shared} CK_FORK=$${CK_FORK:-yes} \
 	  tests/run-all.sh $(TEST_BIN)
+
+# The pages in a real browser: Debian's Chromium driven by playwright-core
+# (pinned; npm installs it under $(B)/node, nothing global), against a real
+# ptc web.  Screenshots of every page land in $(B)/web-shots.
+PLAYWRIGHT_VERSION := 1.65.1
+check-web: all
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "check-web: run: sudo apt-get install -y chromium" >&2; exit 1; }
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } || \
+	  { echo "check-web: run: sudo apt-get install -y npm" >&2; exit 1; }
+	@[ -f $(B)/node/node_modules/playwright-core/package.json ] && \
+	  grep -q '"version": "$(PLAYWRIGHT_VERSION)"' $(B)/node/node_modules/playwright-core/package.json || \
+	  { mkdir -p $(B)/node && cd $(B)/node && npm install --no-save --no-audit --no-fund --silent \
+	      playwright-core@$(PLAYWRIGHT_VERSION); }
+	@PTC=$$PWD/$(B)/ptc NODE_DIR=$$PWD/$(B)/node SHOTS=$$PWD/$(B)/web-shots tests/web/run.sh
 
 demo: all
 	@tests/demo.sh $(B)/ptc

@@ -19,14 +19,15 @@
 
 /* ---- responses ---------------------------------------------------------------- */
 
-static void security_headers(struct MHD_Response *resp)
+static void security_headers(struct MHD_Response *resp, int cacheable)
 {
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Cache-Control", cacheable ? "no-cache" : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'self'; frame-ancestors 'none'; form-action 'self'");
+                            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                            "frame-ancestors 'none'; form-action 'self'");
 }
 
 enum MHD_Result web_text(wreq *r, int status, const char *type, const char *data, size_t len,
@@ -44,7 +45,9 @@ enum MHD_Result web_text(wreq *r, int status, const char *type, const char *data
         r->set_cookie = NULL;
     }
     if (r->tls) MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
-    security_headers(resp);
+    if (r->encoding) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->encoding);
+    if (r->vary_encoding) MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    security_headers(resp, r->cacheable);
     enum MHD_Result ret = MHD_queue_response(r->c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -206,17 +209,9 @@ static int is_change(const char *method)
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-static const char index_html[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ptc web</title></head>\n"
-    "<body><h1>ptc web</h1><p>The JSON API is under <code>/api/</code> (docs/web.md).</p></body></html>\n";
-
 static enum MHD_Result dispatch(wreq *r)
 {
-    if (strncmp(r->url, "/api/", 5) != 0) {
-        if (strcmp(r->url, "/") == 0 && strcmp(r->method, "GET") == 0)
-            return web_text(r, 200, "text/html; charset=utf-8", index_html, sizeof index_html - 1, NULL);
-        return web_error(r, 404, "not-found", "no such page: %s", r->url);
-    }
+    if (strncmp(r->url, "/api/", 5) != 0) return web_static(r);
     const struct route *rt = find_route(r->url, &r->arg);
     if (!rt) return web_error(r, 404, "not-found", "no such API call: %s", r->url);
     if (rt->method && strcmp(rt->method, r->method) != 0)

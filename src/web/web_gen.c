@@ -342,6 +342,8 @@ static enum MHD_Result gen_post(wreq *r)
     web_diags_open(&w);
     gen_ctx g = {.W = r->W, .dry_run = dry_run, .files = json_array()};
     secrets_of(r->W->list_path, &g.S);
+    char list_etag[48];
+    web_list_etag(r->W, list_etag);
     time_t t0 = time(NULL);
     ptc_cfg *cfg = web_cfg(r->W, &w.d);
     json_t *res = cfg ? run_generation(r, &g, cfg, &w.d, &status) : NULL;
@@ -353,6 +355,7 @@ static enum MHD_Result gen_post(wreq *r)
     json_object_set_new(res, "started", json_string(when));
     json_object_set_new(res, "seconds", json_integer((json_int_t)(time(NULL) - t0)));
     json_object_set_new(res, "user", json_string(r->s.user));
+    json_object_set_new(res, "list_etag", json_string(list_etag));
     if (status == 200) json_object_set_new(res, "reloaded", json_boolean(reload && !dry_run));
     if (status == 200 || status == 422 || status == 500)
         json_object_set_new(res, status == 200 ? "warnings" : "errors", json_incref(diags));

@@ -76,6 +76,9 @@ typedef struct wreq {
     int too_big;
     web_session s;              /* a copy of the caller's session (s.user "" when none) */
     const char *etag;           /* sent as the ETag header when set */
+    const char *encoding;       /* Content-Encoding of the body, when set */
+    int vary_encoding;          /* the body depends on Accept-Encoding */
+    int cacheable;              /* a page file: may be cached (revalidated) */
     char *set_cookie;           /* sent as Set-Cookie when set (owned: wiped and freed) */
 } wreq;
 
@@ -110,6 +113,9 @@ json_t *web_diags_close(web_diags *w);  /* the array (new reference) */
  * are not JSON are skipped. */
 json_t *web_json_lines(char *text);
 
+/* ---- web_static.c: the pages -------------------------------------------- */
+enum MHD_Result web_static(wreq *r);
+
 /* ---- web_auth.c: sessions ------------------------------------------------ */
 enum MHD_Result web_login(wreq *r);
 enum MHD_Result web_logout(wreq *r);
@@ -125,6 +131,8 @@ enum MHD_Result web_phones(wreq *r);
 enum MHD_Result web_import(wreq *r);
 enum MHD_Result web_export(wreq *r);
 enum MHD_Result web_templates(wreq *r);
+/* The ETag the list file has now (of an empty list when there is none). */
+void web_list_etag(ptc_web *W, char out[48]);
 
 /* ---- web_gen.c ----------------------------------------------------------- */
 enum MHD_Result web_generate(wreq *r);

@@ -36,6 +36,14 @@ static void etag_of(const char *data, size_t n, char out[48])
     snprintf(out, 48, "\"%016llx-%zu\"", (unsigned long long)ptc_hash64(data, n), n);
 }
 
+void web_list_etag(ptc_web *W, char out[48])
+{
+    ptc_buf text = PTC_BUF_INIT;
+    if (ptc_read_file_max(W->list_path, &text, 64u << 20) != 0) ptc_buf_reset(&text);
+    etag_of(text.data ? text.data : "", text.len, out);
+    ptc_buf_wipe(&text);
+}
+
 /* 0, or -1 after replying 500. */
 static int read_list(wreq *r, listfile *L, enum MHD_Result *ret)
 {

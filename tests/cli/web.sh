@@ -101,6 +101,18 @@ expect_eq "session" "$(api GET /api/session)" 200
 expect_eq "session: user and role" "$(jv "$BODY" '[j["user"], j["role"]]')" '["admin", "admin"]'
 expect_eq "a forged cookie: 401" "$(curl -s -o /dev/null -w '%{http_code}' -b "ptc_session=$(printf '%064d' 0)" "$B/api/phones")" 401
 
+# ---- the pages: compiled in, with an ETag and gzip ----
+expect_eq "GET / is the page" "$(curl -s -o "$BODY" -D "$HDRS" -w '%{http_code}' "$B/")" 200
+check "index.html, its script a file" grep -q '<script src="/app.js" defer></script>' "$BODY"
+check "no inline script allowed" bash -c "grep -i '^content-security-policy:' '$HDRS' | grep -q \"default-src 'self'\" && ! grep -qi unsafe-inline '$HDRS'"
+PE=$(grep -i '^etag:' "$HDRS" | tr -d '\r' | cut -d' ' -f2)
+expect_eq "304 with its ETag" "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $PE" "$B/")" 304
+curl -s -H 'Accept-Encoding: gzip, deflate' -D "$HDRS" -o "$T_WORK/app.gz" "$B/app.js"
+check "gzip for a client that takes it" grep -qi '^content-encoding: gzip' "$HDRS"
+check "the same bytes as web/app.js" cmp -s <(gzip -dc "$T_WORK/app.gz") "$REPO_DIR/web/app.js"
+check "plain for one that does not" cmp -s <(curl -s "$B/app.js") "$REPO_DIR/web/app.js"
+expect_eq "no such page" "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$B/../etc/passwd")" 404
+
 # a client that has not logged in is answered before its body is read
 head -c 3000000 /dev/zero >"$T_WORK/big"
 expect_eq "no session: refused before the upload" \
@@ -319,7 +331,9 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 check "failed logins are throttled" test -n "$seen"
 check "not before the 5th failure" test "${seen:-0}" -gt 3
-sleep 1.2
+wait_s=$(grep -o 'try again in [0-9]* s' "$BODY" | grep -o '[0-9]*')
+check "429 says how long to wait" test -n "$wait_s"
+sleep "$((${wait_s:-1} + 1))"
 expect_eq "after the wait, one more try" "$(login view wrong-again)" 401
 expect_eq "then even the right password waits" "$(login view V1ewer-secret)" 429
 check "and is told how long" grep -q '"code":"throttled"' "$BODY"
