@@ -117,6 +117,37 @@ void ptc_buf_free(ptc_buf *b)
     b->len = b->cap = 0;
 }
 
+void ptc_buf_json(ptc_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    ptc_buf_reserve(b, n + 2);
+    ptc_buf_putc(b, '"');
+    size_t run = 0;                     /* bytes that need no escape, copied at once */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+        ptc_buf_put(b, s + run, i - run);
+        run = i + 1;
+        if (c == '"' || c == '\\') { ptc_buf_putc(b, '\\'); ptc_buf_putc(b, (char)c); }
+        else if (c == '\n') ptc_buf_puts(b, "\\n");
+        else if (c == '\t') ptc_buf_puts(b, "\\t");
+        else {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            ptc_buf_put(b, u, sizeof u);
+        }
+    }
+    ptc_buf_put(b, s + run, n - run);
+    ptc_buf_putc(b, '"');
+}
+
+void ptc_json_fput(FILE *f, const char *s, size_t n)
+{
+    ptc_buf b = PTC_BUF_INIT;
+    ptc_buf_json(&b, s, n);
+    fwrite(b.data, 1, b.len, f);
+    ptc_buf_free(&b);
+}
+
 void ptc_buf_wipe(ptc_buf *b)
 {
     if (b && b->data) explicit_bzero(b->data, b->cap);

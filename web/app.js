@@ -331,18 +331,14 @@ async function pageGenerate() {
 
 /* ---- status ----------------------------------------------------------------- */
 
-function chart(phones) {
-  const now = Date.now(), hours = new Array(24).fill(0);
-  for (const p of phones) if (p.last_fetch) {
-    const age = Math.floor((now - new Date(p.last_fetch.time)) / 3600e3);
-    if (age >= 0 && age < 24) hours[23 - age]++;
-  }
+function chart(hours) {
+  hours = hours && hours.length === 24 ? hours : new Array(24).fill(0);
   const max = Math.max(1, ...hours), W = 480, H = 120, bw = W / 24;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H + 16}`);
   svg.setAttribute('class', 'chart');
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `Phones by hour of their last fetch, last 24 hours: ${hours.join(', ')}`);
+  svg.setAttribute('aria-label', `Fetches per hour over the last 24 hours, oldest first: ${hours.join(', ')}`);
   hours.forEach((c, i) => {
     const r = document.createElementNS(svg.namespaceURI, 'rect');
     const bh = Math.round(c / max * H);
@@ -393,7 +389,7 @@ async function pageStatus() {
     j.generated ? '' : h('p', { class: 'msg', text: 'No generation yet: press Generate first.' }),
     h('div', { class: 'breakdown' }, h('span', {}, badge2('ok'), ` ${c.ok}`), h('span', {}, badge2('stale'), ` ${c.stale}`),
       h('span', {}, badge2('never'), ` ${c.never}`)),
-    chart(j.phones || []),
+    h('h2', { text: 'Fetches per hour, last 24 hours' }), chart(j.fetches_by_hour),
     h('div', { class: 'toolbar' }, field('Show', filter),
       isAdmin() ? [h('button', { type: 'button', class: 'plain', text: 'Reload selected', onclick: () => sel.size && notify([...sel], 'resync') }),
                    h('button', { type: 'button', class: 'plain', text: 'Reboot selected', onclick: () => sel.size && notify([...sel], 'reboot') })] : ''),

@@ -71,6 +71,11 @@ ptc_audit_reader *ptc_audit_reader_open(const char *path, char *why, size_t whyl
 void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *mac, ptc_fetch_state *st);
 /* The server's summed counters by name (0 when absent). */
 long long ptc_audit_reader_stat(ptc_audit_reader *r, const char *name);
+/* The fetches recorded in the 24 hours before now (unix seconds), by hour:
+ * out[23] the last hour, out[0] the one 23 hours before.  The audit keeps
+ * the latest fetch of each phone's file, so a file fetched twice counts
+ * once, at its latest hour. */
+void ptc_audit_reader_hours(ptc_audit_reader *r, int64_t now, unsigned out[24]);
 void ptc_audit_reader_close(ptc_audit_reader *r);      /* NULL accepted */
 
 /* The SQL that creates the audit table (for docs and tests). */

@@ -9,6 +9,7 @@
 #define PTC_BUF_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
@@ -44,6 +45,11 @@ void  ptc_buf_vprintf(ptc_buf *b, const char *fmt, va_list ap);
 const char *ptc_buf_cstr(ptc_buf *b);
 void  ptc_buf_reset(ptc_buf *b);
 void  ptc_buf_free(ptc_buf *b);
+/* Appends s (n bytes) as a JSON string: quoted, with ", \\, control
+ * characters and DEL escaped.  The one JSON string writer of ptc. */
+void  ptc_buf_json(ptc_buf *b, const char *s, size_t n);
+/* The same, written to f. */
+void  ptc_json_fput(FILE *f, const char *s, size_t n);
 /* Zeroes all it held (a password, a token), then frees (NULL accepted). */
 void  ptc_buf_wipe(ptc_buf *b);
 

@@ -23,6 +23,8 @@ typedef struct ptc_ie_phone {
     unsigned nlines;            /* 1..6 */
     char *ext[PTC_MAX_LINES], *cid_name[PTC_MAX_LINES], *cid_num[PTC_MAX_LINES];
     char *password[PTC_MAX_LINES], *account[PTC_MAX_LINES];     /* never NULL */
+    /* The strings belong to the set: change them only with ptc_ie_set_str
+     * (an empty one may be shared). */
     int enabled;
     /* where it came from */
     const char *file;           /* the file it was read from (borrowed) */

@@ -31,6 +31,7 @@ typedef struct ptc_status {
     int have_audit;             /* 0: no audit database yet */
     int commit_pending;         /* a run stopped after its commit point */
     long long serve_stat[PTC_SERVE_STAT_N];    /* ptc serve's counters */
+    unsigned fetch_hours[24];   /* ptc_audit_reader_hours at the time of reading */
 } ptc_status;
 
 typedef struct ptc_status_opts {

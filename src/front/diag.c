@@ -27,20 +27,6 @@ void ptc_diag_init_null(ptc_diag *d)
     d->limit = 0;
 }
 
-static void json_string(FILE *f, const char *s, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c == '\t') fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 /* GitHub workflow commands need %, CR and LF escaped in the message. */
 static void github_escape(FILE *f, const char *s, int property)
 {
@@ -102,12 +88,12 @@ static void emit(ptc_diag *d, ptc_src *src, unsigned line, unsigned col,
     switch (d->format) {
     case PTC_FMT_JSON:
         fputs("{\"file\":", d->out);
-        if (file) json_string(d->out, file, strlen(file)); else fputs("null", d->out);
+        if (file) ptc_json_fput(d->out, file, strlen(file)); else fputs("null", d->out);
         fprintf(d->out, ",\"line\":%u,\"column\":%u,\"severity\":\"%s\",\"code\":",
                 line, col, sev_name[sev]);
-        if (code) json_string(d->out, code, strlen(code)); else fputs("null", d->out);
+        if (code) ptc_json_fput(d->out, code, strlen(code)); else fputs("null", d->out);
         fputs(",\"message\":", d->out);
-        json_string(d->out, msg, strlen(msg));
+        ptc_json_fput(d->out, msg, strlen(msg));
         fputs("}\n", d->out);
         break;
     case PTC_FMT_GITHUB:

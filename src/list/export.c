@@ -123,13 +123,7 @@ static void write_csv(const ptc_ie_set *s, int with_passwords, FILE *f)
 
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
-        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
-        else fputc(*c, f);
-    }
-    fputc('"', f);
+    ptc_json_fput(f, s, strlen(s));
 }
 
 static void write_json(const ptc_ie_set *s, int with_passwords, FILE *f)
@@ -190,16 +184,12 @@ static ptc_ie_phone *by_mac(ptc_ie_set *s, const char *mac)
 static void fill_passwords(ptc_ie_phone *p, const ptc_ie_phone *old, unsigned *generated)
 {
     if (old && (!p->has_passwords || !p->password[0][0])) {
-        for (int i = 0; i < PTC_MAX_LINES; i++) {
-            free(p->password[i]);
-            p->password[i] = ptc_xstrdup(old->password[i]);
-        }
+        for (int i = 0; i < PTC_MAX_LINES; i++) ptc_ie_set_str(&p->password[i], old->password[i]);
     }
     if (!p->password[0][0]) {
         char pw[17];
         ptc_list_password(pw);
-        free(p->password[0]);
-        p->password[0] = ptc_xstrdup(pw);
+        ptc_ie_set_str(&p->password[0], pw);
         (*generated)++;
     }
 }

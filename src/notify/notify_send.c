@@ -38,16 +38,7 @@
 
 static void json_str(FILE *f, const char *s)
 {
-    ptc_buf b = PTC_BUF_INIT;
-    ptc_buf_putc(&b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') ptc_buf_printf(&b, "\\%c", *p);
-        else if (*p < 0x20) ptc_buf_printf(&b, "\\u%04x", *p);
-        else ptc_buf_putc(&b, (char)*p);
-    }
-    ptc_buf_putc(&b, '"');
-    fputs(ptc_buf_cstr(&b), f);
-    ptc_buf_free(&b);
+    ptc_json_fput(f, s, strlen(s));
 }
 
 static void report(const ptc_notify_opts *o, const ptc_notify_phone *p, const char *what, int ok,

@@ -399,6 +399,24 @@ long long ptc_audit_reader_stat(ptc_audit_reader *r, const char *name)
     return sqlite3_step(r->stat) == SQLITE_ROW ? sqlite3_column_int64(r->stat, 0) : 0;
 }
 
+void ptc_audit_reader_hours(ptc_audit_reader *r, int64_t now, unsigned out[24])
+{
+    memset(out, 0, 24 * sizeof *out);
+    sqlite3_stmt *st = NULL;
+    if (!r || sqlite3_prepare_v2(r->db, "SELECT (?1 - fetched_at) / 3600, count(*) FROM phoneprov_fetch "
+                                 "WHERE fetched_at > ?1 - 86400 AND fetched_at <= ?1 GROUP BY 1",
+                                 -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, now);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t ago = sqlite3_column_int64(st, 0);
+        if (ago >= 0 && ago < 24) out[23 - ago] = (unsigned)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+}
+
 void ptc_audit_reader_close(ptc_audit_reader *r)
 {
     if (!r) return;

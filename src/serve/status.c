@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void read_counters(ptc_audit_reader *adb, ptc_status *s)
 {
@@ -46,6 +47,7 @@ int ptc_status_read(const ptc_status_opts *o, ptc_status *out, ptc_diag *diag)
     }
     free(t.v);
     read_counters(adb, out);
+    ptc_audit_reader_hours(adb, (int64_t)time(NULL), out->fetch_hours);
     ptc_audit_reader_close(adb);
     return 0;
 }

@@ -182,12 +182,15 @@ enum MHD_Result web_status(wreq *r)
         rc = ptc_status_read(&o, &st, &w.d);
     }
     json_t *errs = web_diags_close(&w);
+    json_t *hours = json_array();
+    for (int i = 0; i < 24; i++) json_array_append_new(hours, json_integer(st.fetch_hours[i]));
     json_t *phones = json_array();
     for (size_t i = 0; i < st.n; i++) json_array_append_new(phones, status_phone_json(&st.v[i]));
     json_t *j = json_pack("{s:b,s:b,s:b,s:{s:i,s:i,s:i},s:o}", "generated", generated, "have_audit",
                           st.have_audit, "commit_pending", st.commit_pending, "counts", "ok",
                           st.count[PTC_STATUS_OK], "never", st.count[PTC_STATUS_NEVER], "stale",
                           st.count[PTC_STATUS_STALE], "phones", phones);
+    json_object_set_new(j, "fetches_by_hour", hours);
     ptc_status_free(&st);
     free(db);
     free(audit);

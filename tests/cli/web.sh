@@ -303,6 +303,24 @@ expect_eq "generate: bad argument" "$(api POST /api/generate -d '{"dry_run":"yes
 # ---- status and notify ----
 expect_eq "status" "$(api GET /api/status)" 200
 expect_eq "status: never fetched" "$(jv "$BODY" '[j["generated"], j["counts"]["never"] > 0, j["phones"][0]["state"]]')" '[true, true, "never"]'
+# what ptc serve's audit recorded (its schema, src/serve/serve_audit.c): two fetches, 30 min and 5 h ago
+NOW=$(date +%s)
+MT=$(stat -c %Y "$R/mnt/kd/phoneprov/yealink/805ec01a2b01.cfg")
+sqlite3 "$R/mnt/kd/phoneprov-audit.sqlite3" "
+CREATE TABLE phoneprov_fetch (mac_addr TEXT NOT NULL, path TEXT NOT NULL, fetched_at INTEGER NOT NULL,
+  client_addr TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  user_agent TEXT, firmware TEXT, file_mtime_ns INTEGER NOT NULL, PRIMARY KEY (mac_addr, path));
+INSERT INTO phoneprov_fetch VALUES ('805ec01a2b01', 'yealink/805ec01a2b01.cfg', $((NOW - 1800)), '10.0.0.31', 'GET', 200, 500,
+  'Yealink SIP-T46S 66.86.0.15 80:5e:c0:1a:2b:01', '66.86.0.15', $((MT + 1))000000000);
+INSERT INTO phoneprov_fetch VALUES ('805ec01a2b02', 'yealink/805ec01a2b02.cfg', $((NOW - 5 * 3600 - 60)), '10.0.0.32', 'GET', 200, 500,
+  'Yealink SIP-T46S 66.86.0.15 80:5e:c0:1a:2b:02', '66.86.0.15', 0);"
+expect_eq "status with the audit" "$(api GET /api/status)" 200
+expect_eq "status: the last fetch, its User-Agent and firmware" \
+  "$(jv "$BODY" '[[p["state"], p["last_fetch"]["addr"], p["last_fetch"]["user_agent"], p["last_fetch"]["firmware"]] for p in j["phones"] if p["mac"]=="805ec01a2b01"][0]')" \
+  '["ok", "10.0.0.31", "Yealink SIP-T46S 66.86.0.15 80:5e:c0:1a:2b:01", "66.86.0.15"]'
+expect_eq "status: a file changed since it was fetched is stale" \
+  "$(jv "$BODY" '[p["state"] for p in j["phones"] if p["mac"]=="805ec01a2b02"][0]')" stale
+expect_eq "status: fetches per hour, oldest first" "$(jv "$BODY" '[j["fetches_by_hour"][-1], j["fetches_by_hour"][-6], sum(j["fetches_by_hour"])]')" "[1, 1, 2]"
 expect_eq "notify: reboot one phone" "$(api POST /api/notify -d '{"macs":["80:5e:c0:1a:2b:01"],"action":"reboot"}')" 200
 expect_eq "notify: sent" "$(jv "$BODY" '[j["failed"], j["results"][0]["sent"], j["results"][0]["action"]]')" '[0, true, "reboot"]'
 check "notify: asterisk asked" grep -q 'notify' "$NOTIFY_LOG"
