@@ -42,6 +42,19 @@ mkroot() {
 # ptc_run ROOT ARGS...: ptc run with --root and a private cache.
 ptc_run() { local r=$1; shift; "$PTC" run --root "$r" --cache-dir "$T_WORK/cache" "$@"; }
 
+# port_of LOG PID: the port of a server's first "http(s)://127.0.0.1:PORT" in
+# LOG, waiting up to 10 s while PID lives; empty when it never came.
+port_of() {
+  local p=
+  for _ in $(seq 1 100); do
+    p=$(grep -o 'https\?://127.0.0.1:[0-9]*' "$1" 2>/dev/null | head -1 | sed 's/.*://')
+    [ -n "$p" ] && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$p"
+}
+
 finish() {
   echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
   [ "$T_FAIL" -eq 0 ]

@@ -110,7 +110,7 @@ function session(j) {
 
 /* ---- phones ----------------------------------------------------------------- */
 
-const P = { list: null, tmpl: [], status: {}, q: '', sort: 'ext', dir: 1, page: 0, sel: new Set() };
+const P = { list: null, tmpl: [], status: {}, q: '', sort: 'ext1', dir: 1, page: 0, sel: new Set() };
 
 async function loadPhones() {
   const [ph, tp, st] = await Promise.all([api('GET', '/api/phones'), api('GET', '/api/templates'),
@@ -123,12 +123,22 @@ async function loadPhones() {
 
 const menuName = name => (P.tmpl.find(t => t.name === name) || {}).menu_name || name;
 
+const padNum = v => /^\d+$/.test(v) ? v.padStart(12, '0') : v.toLowerCase();
+
+/* The value a column sorts by: numbers in numeric order, text without case. */
 function sortKey(p) {
-  switch (P.sort) {
+  const k = P.sort, line = i => p.lines[i] || {};
+  if (/^ext\d$/.test(k)) return padNum(line(k[3] - 1).ext || '');
+  if (/^cid\d$/.test(k)) return (line(k[3] - 1).cid_name || '').toLowerCase();
+  switch (k) {
     case 'mac': return p.mac;
     case 'template': return menuName(p.template).toLowerCase();
-    case 'status': return (P.status[p.mac] || {}).state || 'none';
-    default: { const e = p.lines[0].ext; return /^\d+$/.test(e) ? e.padStart(12, '0') : e; }
+    case 'account': return (p.lines[0].account || '').toLowerCase();
+    case 'password': return p.lines[0].password_set ? '1' : '0';
+    case 'enabled': return p.enabled ? '1' : '0';
+    case 'fetch': return ((P.status[p.mac] || {}).last_fetch || {}).time || '';
+    case 'status': return (P.status[p.mac] || {}).state || 'never';
+    default: return padNum(p.lines[0].ext);
   }
 }
 
@@ -161,13 +171,16 @@ async function pagePhones() {
   const count = h('span', { class: 'count', 'aria-live': 'polite' });
   const tbody = h('tbody');
   const pager = h('div', { class: 'pager' });
+  const thead = h('thead');
   const sortBtn = (key, text) => h('th', { 'aria-sort': P.sort === key ? (P.dir > 0 ? 'ascending' : 'descending') : null },
-    h('button', { type: 'button', text, onclick: () => { P.dir = P.sort === key ? -P.dir : 1; P.sort = key; pagePhones(); } }));
-  const heads = [h('th', {}, h('span', { class: 'sr', text: 'Select' })), sortBtn('template', 'Template'), sortBtn('mac', 'MAC')];
-  for (let i = 1; i <= n; i++) heads.push(i === 1 ? sortBtn('ext', 'Extension 1') : h('th', { text: `Extension ${i}` }),
-                                          h('th', { text: `CallerID name ${i}` }));
-  heads.push(h('th', { text: 'Account' }), h('th', { text: 'Password' }), h('th', { text: 'Enabled' }),
-             h('th', { text: 'Last fetch' }), sortBtn('status', 'Status'), h('th', { text: 'Actions' }));
+    h('button', { type: 'button', text, onclick: () => { P.dir = P.sort === key ? -P.dir : 1; P.sort = key; heads(); draw(); } }));
+  function heads() {
+    const th = [h('th', {}, h('span', { class: 'sr', text: 'Select' })), sortBtn('template', 'Template'), sortBtn('mac', 'MAC')];
+    for (let i = 1; i <= n; i++) th.push(sortBtn(`ext${i}`, `Extension ${i}`), sortBtn(`cid${i}`, `CallerID name ${i}`));
+    th.push(sortBtn('account', 'Account'), sortBtn('password', 'Password'), sortBtn('enabled', 'Enabled'),
+            sortBtn('fetch', 'Last fetch'), sortBtn('status', 'Status'), h('th', { text: 'Actions' }));
+    thead.replaceChildren(h('tr', {}, th));
+  }
   const bulk = ['Disable', 'Enable', 'Delete'].map(what => h('button', { type: 'button', class: 'plain', text: what,
     onclick: () => bulkChange(what) }));
   function draw() {
@@ -205,7 +218,8 @@ async function pagePhones() {
     h('h1', { text: 'Phones' }),
     h('div', { class: 'toolbar' }, h('div', { class: 'grow' }, field('Search', search)), count),
     isAdmin() ? h('div', { class: 'toolbar' }, h('button', { type: 'button', text: 'Add phone', onclick: () => phoneForm(null) }), ...bulk) : '',
-    h('div', { class: 'tablewrap' }, h('table', {}, h('thead', {}, h('tr', {}, heads)), tbody)), pager);
+    h('div', { class: 'tablewrap' }, h('table', {}, thead, tbody)), pager);
+  heads();
   draw();
 }
 

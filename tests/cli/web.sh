@@ -57,13 +57,7 @@ start_web() {
   : >"$ERR"
   PATH=$PATH_BIN:$PATH "$PTC" web --root "$R" --cache-dir "$T_WORK/cache" "$@" 2>"$ERR" &
   PID=$!
-  PORT=
-  for _ in $(seq 1 100); do
-    PORT=$(grep -o 'listening on https\?://127.0.0.1:[0-9]*' "$ERR" | head -1 | sed 's/.*://')
-    [ -n "$PORT" ] && break
-    kill -0 $PID 2>/dev/null || break
-    sleep 0.1
-  done
+  PORT=$(port_of "$ERR" $PID)
   [ -n "$PORT" ] || { fail "ptc web did not start"; cat "$ERR" >&2; }
 }
 stop_web() { kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; local rc=$?; cat "$ERR" >>"$T_WORK/web-all.err"; return $rc; }

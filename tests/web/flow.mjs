@@ -2,8 +2,10 @@
 // playwright-core): what an administrator does, by the labels on the page.
 // Run by tests/web/run.sh, which starts ptc web on a temporary root.
 // Environment: BASE (the server's URL), SHOTS (a folder for screenshots),
-// IMPORT (a phone list file to import), NODE_DIR (where playwright-core is).
+// IMPORT (a phone list file to import), LIST (the server's phone list, to
+// change behind its back), NODE_DIR (where playwright-core is).
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 // playwright-core lives in build/node (make check-web installs it there).
@@ -16,13 +18,21 @@ const ok = (what) => { passed++; console.log(`ok - ${what}`); };
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 const errors = [];
 
+// Every control has a name a screen reader says: a label, aria-label or text.
+async function unlabelled(page) {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+    .map(e => e.outerHTML.slice(0, 80)));
+}
+
 async function run(viewport, tag) {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', e => errors.push(`${tag}: ${e.message}`));
-  // An HTTP error the page expects (401 before login, 422 for a bad field)
+  // An HTTP error the page expects (401 before login, 412 for a list changed
+  // meanwhile, 422 for a bad field)
   // is logged by Chromium as a failed resource: not a script error.
   page.on('console', m => {
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (401|422)/.test(m.text()))
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (401|412|422)/.test(m.text()))
       errors.push(`${tag}: console: ${m.text()}`);
   });
   const shot = name => page.screenshot({ path: `${SHOTS}/${name}-${tag}.png`, fullPage: true });
@@ -34,8 +44,9 @@ async function run(viewport, tag) {
   await page.getByText('Wrong user or password.').waitFor();
   ok(`${tag}: a wrong password is said plainly`);
   await shot('login');
-  await page.getByLabel('Password').fill('Adm1n-secret');
-  await page.getByRole('button', { name: 'Log in' }).click();
+  // from the keyboard alone: the password field has the focus after a failure
+  await page.keyboard.type('Adm1n-secret');
+  await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Status' }).waitFor();
   ok(`${tag}: log in, back where the user was going`);
 
@@ -43,6 +54,7 @@ async function run(viewport, tag) {
   await page.getByRole('heading', { name: 'Phones' }).waitFor();
   await page.getByText(/^\d+ of \d+ phones/).waitFor();
   ok(`${tag}: the phone table with its count`);
+  assert.deepEqual(await unlabelled(page), [], 'every control of Phones is labelled');
   await shot('phones');
   return page;
 }
@@ -74,6 +86,23 @@ await dlg.getByRole('button', { name: 'Save' }).click();
 await page.getByRole('cell', { name: 'Renamed Desk', exact: true }).waitFor();
 ok('edit it');
 
+// sort by a column, both ways (the table starts sorted by first extension)
+await page.getByRole('button', { name: 'Extension 1', exact: true }).click();
+assert.equal(await page.locator('tbody tr').first().locator('td.mono').textContent(), mac);
+await page.getByRole('button', { name: 'Extension 1', exact: true }).click();
+assert.equal(await page.locator('tbody tr').first().locator('td.mono').textContent(), '80:5e:c0:1a:2b:01');
+ok('sort by a column, descending and ascending');
+
+// a change made meanwhile, behind the page's back: 412, said plainly, nothing overwritten
+await page.getByRole('button', { name: 'Edit 80:5e:c0:1a:2b:02' }).click();
+appendFileSync(process.env.LIST, '# edited by hand meanwhile\n');
+await dlg.getByLabel('CallerID name 1', { exact: true }).fill('Shipping Two');
+await dlg.getByRole('button', { name: 'Save' }).click();
+await page.getByText(/The phone list was changed meanwhile/).waitFor();
+await page.getByRole('button', { name: 'Reload' }).click();
+await page.getByRole('cell', { name: 'Shipping', exact: true }).waitFor();
+ok('a change made meanwhile: 412 shown, with a way to reload');
+
 await page.getByLabel(`Select ${mac}`).check();
 await page.getByRole('button', { name: 'Disable' }).click();
 await page.locator('tr.off', { hasText: mac }).waitFor();
@@ -98,9 +127,22 @@ await page.getByText(/^Done: 14 phones, 18 files created/).waitFor();
 ok('Confirm: the result counts');
 await page.screenshot({ path: `${SHOTS}/generate-done-desktop.png`, fullPage: true });
 
+// the list changes after a generation: the Generate page says so
+await page.getByRole('link', { name: 'Phones' }).click();
+await page.getByLabel('Select 80:5e:c0:1a:2b:02').check();
+page.once('dialog', async d => { assert.equal(d.message(), 'Delete 1 phone?'); await d.accept(); });
+await page.getByRole('button', { name: 'Delete' }).click();
+await page.getByText(/^14 of 14 phones/).waitFor();
+ok('delete asks first, naming how many');
+await page.getByRole('link', { name: 'Generate' }).click();
+await page.getByText('The phone list has changed since the last generation.').waitFor();
+ok('Generate says the list changed since');
+
 await page.getByRole('link', { name: 'Status' }).click();
 await page.getByRole('heading', { name: 'Status' }).waitFor();
-await page.getByRole('button', { name: 'Reboot 80:5e:c0:1a:2b:01' }).waitFor();
+await page.getByRole('button', { name: 'Reboot 80:5e:c0:1a:2b:01' }).click();
+await page.getByText('reboot: 1 sent, 0 failed.').waitFor();
+ok('reboot one phone from the status page');
 await page.screenshot({ path: `${SHOTS}/status-desktop.png`, fullPage: true });
 ok('status with Reload and Reboot per phone');
 
@@ -123,9 +165,10 @@ const phone = await run({ width: 390, height: 844 }, 'mobile');
 for (const name of ['Generate', 'Status', 'Settings']) {
   await phone.getByRole('link', { name }).click();
   await phone.getByRole('heading', { name }).waitFor();
+  assert.deepEqual(await unlabelled(phone), [], `every control of ${name} is labelled`);
   await phone.screenshot({ path: `${SHOTS}/${name.toLowerCase()}-mobile.png`, fullPage: true });
 }
-ok('every page at 390x844');
+ok('every page at 390x844, every control labelled');
 
 await browser.close();
 assert.deepEqual(errors, [], 'no script errors');
