@@ -363,10 +363,19 @@ function chart(hours) {
     r.append(t);
     svg.append(r);
   });
-  const label = document.createElementNS(svg.namespaceURI, 'text');
-  label.setAttribute('x', 0); label.setAttribute('y', H + 14); label.setAttribute('font-size', 11);
-  label.textContent = '24 h ago → now';
-  svg.append(label);
+  const axis = document.createElementNS(svg.namespaceURI, 'line');
+  axis.setAttribute('x1', 0); axis.setAttribute('x2', W); axis.setAttribute('y1', H + 0.5); axis.setAttribute('y2', H + 0.5);
+  axis.setAttribute('stroke', '#5b6470');
+  svg.append(axis);
+  const text = (x, anchor, s) => {
+    const t = document.createElementNS(svg.namespaceURI, 'text');
+    t.setAttribute('x', x); t.setAttribute('y', H + 14); t.setAttribute('font-size', 11); t.setAttribute('text-anchor', anchor);
+    t.textContent = s;
+    svg.append(t);
+  };
+  text(0, 'start', '24 h ago');
+  text(W, 'end', 'now');
+  if (!hours.some(c => c)) text(W / 2, 'middle', 'no fetch in the last 24 hours');
   return svg;
 }
 
