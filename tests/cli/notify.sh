@@ -132,8 +132,17 @@ check "no asterisk binary: said" grep -q 'error: could not run /nonexistent/aste
 base=$r/mnt/kd/phoneprov
 mkdir -p "$base/cisco" "$base/linksys"
 echo old >"$base/cisco/00562b000002.xml"; echo old >"$base/linksys/000e08000003.xml"
-"$PTC" serve --root "$r" --listen 127.0.0.1:0 --allow 127.0.0.1 --access-log off 2>/dev/null & spid=$!
-sleep 0.5; kill -TERM $spid; wait $spid 2>/dev/null           # creates the audit schema
+# audit_schema ROOT: a ptc serve run just long enough to make the audit's
+# tables (slowly under valgrind: waits for them rather than a fixed time).
+audit_schema() {
+  "$PTC" serve --root "$1" --listen 127.0.0.1:0 --allow 127.0.0.1 --access-log off 2>/dev/null & spid=$!
+  for _ in $(seq 1 200); do
+    sqlite3 "$1/mnt/kd/phoneprov-audit.sqlite3" 'SELECT 1 FROM phoneprov_fetch LIMIT 1' >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  kill -TERM $spid; wait $spid 2>/dev/null
+}
+audit_schema "$r"
 mt() { echo $(( $(stat -c %Y "$1") * 1000000000 + 10#$(stat -c %y "$1" | sed 's/.*\.\([0-9]*\) .*/\1/') )); }
 sqlite3 "$r/mnt/kd/phoneprov-audit.sqlite3" "INSERT INTO phoneprov_fetch VALUES
   ('00562b000002', 'cisco/00562b000002.xml', 1, '127.0.0.1', 'GET', 200, 4, 'Cisco', '11.3', $(mt "$base/cisco/00562b000002.xml")),
@@ -156,8 +165,7 @@ cp "$REPO_DIR/templates/yealink-t4x.conf" "$REPO_DIR/templates/cisco-mpp.conf" "
 list=$T_WORK/run.conf
 printf 'yealink-t4x 80:5e:c0:1a:2b:01 201/Desk pw1\ncisco-mpp 00:56:2b:ab:cd:70 270/Dave pw2\n' >"$list"
 ptc_run "$r2" -q "$list"
-"$PTC" serve --root "$r2" --listen 127.0.0.1:0 --allow 127.0.0.1 --access-log off 2>/dev/null & spid=$!
-sleep 0.5; kill -TERM $spid; wait $spid 2>/dev/null
+audit_schema "$r2"
 b2=$r2/mnt/kd/phoneprov
 sqlite3 "$r2/mnt/kd/phoneprov-audit.sqlite3" "INSERT INTO phoneprov_fetch VALUES
   ('805ec01a2b01', 'yealink/805ec01a2b01.cfg', 1, '127.0.0.1', 'GET', 200, 4, 'Yealink', '66', $(mt "$b2/yealink/805ec01a2b01.cfg")),
