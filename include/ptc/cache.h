@@ -9,6 +9,9 @@
  *
  * The directory must not be one that is served to phones; the default is
  * $PTC_CACHE_DIR, else $XDG_CACHE_HOME/ptc, else $HOME/.cache/ptc.
+ *
+ * Ownership: a ptc_cache owns its directory string (ptc_cache_free, NULL
+ * accepted); returned paths and programs are the caller's.
  */
 #ifndef PTC_CACHE_H
 #define PTC_CACHE_H

@@ -7,6 +7,9 @@
  * --root DIR: every absolute path ptc reads or writes by default or from a
  * template is taken under DIR (ptc_cfg_path); text written into files keeps
  * the real path.  Paths named on the command line are used as given.
+ *
+ * Ownership: a ptc_cfg owns its strings (ptc_cfg_free); returned paths are
+ * the caller's, returned values borrowed from the ptc_cfg.
  */
 #ifndef PTC_CFG_H
 #define PTC_CFG_H

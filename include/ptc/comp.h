@@ -6,8 +6,9 @@
  * lines `key = value` become KEY ... ENDKEY blocks; lines that are not a
  * known key are left out (ptc lint reports them).
  *
- * Returns a program the caller frees, or NULL after reporting errors to
- * diag (for example a template without [general]).
+ * Ownership: returns a program the caller frees (ptc_prog_free), or NULL
+ * after reporting errors to diag (for example a template without
+ * [general]); the IR and the source are borrowed.
  */
 #ifndef PTC_COMP_H
 #define PTC_COMP_H

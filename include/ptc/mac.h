@@ -9,7 +9,7 @@
  *
  * Either case.  The phone list takes the first three forms only, as the
  * original tool does; targets typed by an administrator take them all.
- * Pure functions: nothing to own or free.
+ * Ownership: pure functions, nothing to own or free.
  */
 #ifndef PTC_MAC_H
 #define PTC_MAC_H

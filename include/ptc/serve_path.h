@@ -1,5 +1,6 @@
 /* ptc_serve_path: what a request path may name (src/serve/serve_path.c).
- * Pure functions; returned strings point into the argument or are static. */
+ * Pure functions.
+ * Ownership: returned strings point into the argument or are static. */
 #ifndef PTC_SERVE_PATH_H
 #define PTC_SERVE_PATH_H
 

@@ -1,5 +1,6 @@
 /* ptc_serve_ua: what a User-Agent says of the phone (src/serve/serve_ua.c);
- * its MAC is ptc_mac_find (include/ptc/mac.h).  Pure functions. */
+ * its MAC is ptc_mac_find (include/ptc/mac.h).  Pure functions.
+ * Ownership: nothing is kept; the result is written into the caller's out. */
 #ifndef PTC_SERVE_UA_H
 #define PTC_SERVE_UA_H
 

@@ -1,5 +1,6 @@
 /* The web interface's pages (the files of web/), compiled into the binary by
- * tools/embed.sh (build/gen/web_assets.c), each also gzip'd. */
+ * tools/embed.sh (build/gen/web_assets.c), each also gzip'd.
+ * Ownership: static data, never freed. */
 #ifndef PTC_WEB_ASSETS_H
 #define PTC_WEB_ASSETS_H
 
