@@ -189,6 +189,11 @@ field_err "a space in a field" '{"template":"yealink-t4x","mac":"80:5e:c0:aa:bb:
 field_err "bad line-2 extension" '{"template":"yealink-t4x","mac":"80:5e:c0:aa:bb:02","lines":[{"ext":"299"},{"ext":"2;9"}]}' 'lines[1].ext' bad-value
 field_err "duplicate extension" '{"template":"yealink-t4x","mac":"80:5e:c0:aa:bb:02","lines":[{"ext":"201"}]}' 'lines[0].ext' duplicate-ext
 expect_eq "not JSON: 400" "$(api POST /api/phones -H "If-Match: $(etag)" -d '{nope')" 400
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$T_WORK/huge.json"
+expect_eq "a body over 1 MiB: 413" "$(api POST /api/phones -H "If-Match: $(etag)" --data-binary @"$T_WORK/huge.json")" 413
+expect_eq "a method a call does not take: 405" "$(api PATCH /api/phones)" 405
+expect_eq "no such call: 404" "$(api GET /api/nope)" 404
+check "nothing written by any of them" cmp -s "$LIST" "$ORIG"
 
 # reveal
 expect_eq "reveal (admin)" "$(api GET "/api/phones/$MIDMAC?reveal=1")" 200
