@@ -128,11 +128,13 @@ demo: all
 
 # Generation speed against the physical limit (bench/run.sh), then the
 # server under load next to nginx (bench/serve.sh; skipped without wrk/nginx),
-# then `ptc status` over 50,000 phones (bench/status.sh).
+# then `ptc status` over 50,000 phones (bench/status.sh), then the web
+# interface's calls on 20,000 phones (bench/web.sh).
 bench: all
 	@bench/run.sh $(B)/ptc
 	@bench/serve.sh $(B)/ptc
 	@bench/status.sh $(B)/ptc
+	@bench/web.sh $(B)/ptc
 
 # ---- install ----------------------------------------------------------------
 install: all
