@@ -476,6 +476,7 @@ void ptc_web_stop(ptc_web *W)
     explicit_bzero(W->sess, sizeof W->sess);
     ptc_users_free(&W->users);
     json_decref(W->gen.last);
+    json_decref(W->lint_diags);
     pthread_mutex_destroy(&W->mu);
     pthread_mutex_destroy(&W->gen_mu);
     pthread_mutex_destroy(&W->log_mu);

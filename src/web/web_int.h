@@ -62,6 +62,8 @@ struct ptc_web {
     web_gen gen;
     pthread_mutex_t log_mu;
     pthread_mutex_t set_mu;     /* the settings file (taken inside mu) */
+    uint64_t lint_key;          /* under mu: what lint_diags is the lint of */
+    json_t *lint_diags;
 };
 
 /* One API request. */

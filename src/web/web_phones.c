@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- the file and its version ------------------------------------------------- */
 
@@ -259,6 +260,50 @@ static json_t *lint_text(ptc_web *W, const char *text, size_t len)
     return web_diags_close(&w);
 }
 
+/* What a lint of text depends on: its bytes, rc.conf and each template
+ * file (name, size, mtime), hashed into one key. */
+static uint64_t lint_key(ptc_web *W, const char *text, size_t len)
+{
+    ptc_buf k = PTC_BUF_INIT;
+    ptc_buf_printf(&k, "%016llx %zu", (unsigned long long)ptc_hash64(text, len), len);
+    ptc_diag quiet;
+    ptc_diag_init_null(&quiet);
+    ptc_cfg *cfg = web_cfg(W, &quiet);
+    struct stat st;
+    if (cfg && cfg->rc_path && stat(cfg->rc_path, &st) == 0)
+        ptc_buf_printf(&k, " rc %lld %lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    char *dir = cfg ? ptc_templates_dir(cfg) : NULL;
+    char **names = dir ? ptc_templates_names(dir) : NULL;
+    for (size_t i = 0; names && names[i]; i++) {
+        ptc_buf path = PTC_BUF_INIT;
+        ptc_buf_printf(&path, "%s/%s.conf", dir, names[i]);
+        if (stat(ptc_buf_cstr(&path), &st) == 0)
+            ptc_buf_printf(&k, " %s %lld %lld.%09ld", names[i], (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                           st.st_mtim.tv_nsec);
+        ptc_buf_free(&path);
+    }
+    uint64_t key = ptc_hash64(k.data, k.len);
+    if (names) ptc_names_free(names);
+    free(dir);
+    web_cfg_free(cfg);
+    ptc_buf_free(&k);
+    return key;
+}
+
+/* lint_text, remembered for the last text linted (under W->mu): a change
+ * lints the list before and after it, and the list before one change is
+ * the list after the one before. */
+static json_t *lint_cached(ptc_web *W, const char *text, size_t len)
+{
+    uint64_t key = lint_key(W, text, len);
+    if (W->lint_diags && W->lint_key == key) return json_incref(W->lint_diags);
+    json_t *d = lint_text(W, text, len);
+    json_decref(W->lint_diags);
+    W->lint_diags = json_incref(d);
+    W->lint_key = key;
+    return d;
+}
+
 static int same_diag(json_t *a, json_t *b)
 {
     return json_integer_value(json_object_get(a, "line")) == json_integer_value(json_object_get(b, "line")) &&
@@ -300,8 +345,8 @@ static json_t *new_errors(json_t *before, json_t *after, unsigned line, const pt
 static json_t *check_change(ptc_web *W, const listfile *L, const ptc_buf *text, unsigned line,
                             const ptc_ie_phone *p)
 {
-    json_t *before = lint_text(W, L->text.data ? L->text.data : "", L->text.len);
-    json_t *after = lint_text(W, text->data ? text->data : "", text->len);
+    json_t *before = lint_cached(W, L->text.data ? L->text.data : "", L->text.len);
+    json_t *after = lint_cached(W, text->data ? text->data : "", text->len);
     json_t *errs = new_errors(before, after, line, p);
     if (p && !p->enabled) {
         ptc_ie_phone on = *p;
