@@ -2,6 +2,10 @@
  *
  *   baseline plain  REF DEST   write REF's files into DEST: mkdir, then
  *                              open/write/close per file, nothing else
+ *   baseline minimal REF DEST  the least an atomic replacement takes: mkdir,
+ *                              then per file a temporary file beside it,
+ *                              write, close, rename; no manifest, no fsync
+ *                              (issue 17's limit)
  *   baseline rename REF DEST   the same bytes with ptc's commit discipline
  *                              (src/run/output.c, src/run/commit.c, runtime/fsutil.c):
  *                                mkdir -p each output directory
@@ -234,6 +238,28 @@ static double run_plain(const tree *t, const char *dest)
     return now_us() - t0;
 }
 
+/* ---- minimal: temp + rename, nothing else ---------------------------------- */
+
+static double run_minimal(const tree *t, const char *dest)
+{
+    char **full = xmalloc((t->n + 1) * sizeof *full), **tmp = xmalloc((t->n + 1) * sizeof *tmp);
+    for (size_t i = 0; i < t->n; i++) {        /* names built before the clock */
+        full[i] = cat3(dest, "/", t->v[i].rel);
+        tmp[i] = cat3(full[i], ".tmp", "");
+    }
+    strs dirs = file_dirs(t, dest);
+    double t0 = now_us();
+    for (size_t i = 0; i < dirs.n; i++) mkdirs(dirs.v[i]);
+    for (size_t i = 0; i < t->n; i++) {
+        int fd = open(tmp[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, t->v[i].mode);
+        if (fd < 0) die("cannot create", tmp[i]);
+        write_all(fd, t->v[i].data, t->v[i].len, tmp[i]);
+        if (close(fd) != 0) die("cannot close", tmp[i]);
+        if (rename(tmp[i], full[i]) != 0) die("cannot rename", tmp[i]);
+    }
+    return now_us() - t0;
+}
+
 /* ---- rename: ptc's discipline --------------------------------------------- */
 
 static int mktemp_beside(const char *path, mode_t mode, char **tmp)
@@ -396,14 +422,15 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "snap")) return run_snap(argv[2]);
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "cmp")) return run_cmp(argv[2], argv[3], argv[4]);
-    if (argc == 4 && (!strcmp(argv[1], "plain") || !strcmp(argv[1], "rename"))) {
+    if (argc == 4 && (!strcmp(argv[1], "plain") || !strcmp(argv[1], "rename") || !strcmp(argv[1], "minimal"))) {
         tree t;
         load_tree(&t, argv[2], 1);
         if (t.n == 0) { fprintf(stderr, "baseline: no files under %s\n", argv[2]); return 2; }
-        double us = !strcmp(argv[1], "plain") ? run_plain(&t, argv[3]) : run_rename(&t, argv[3]);
+        double us = !strcmp(argv[1], "plain") ? run_plain(&t, argv[3])
+                  : !strcmp(argv[1], "minimal") ? run_minimal(&t, argv[3]) : run_rename(&t, argv[3]);
         printf("%.0f\n", us);
         return 0;
     }
-    fprintf(stderr, "usage: baseline plain|rename REF DEST | cmp A B [REL] | snap DIR\n");
+    fprintf(stderr, "usage: baseline plain|minimal|rename REF DEST | cmp A B [REL] | snap DIR\n");
     return 64;
 }
