@@ -14,6 +14,7 @@
 #include "ptc/fsutil.h"
 #include "ptc/host.h"
 #include "ptc/import.h"
+#include "ptc/map.h"
 #include "ptc/run.h"
 
 #include <errno.h>
@@ -27,15 +28,36 @@
 
 /* ---- masking passwords in a diff ------------------------------------------------- */
 
+/* Every password of the list, found by hash: a line is scanned once per
+ * distinct password length, not once per password (a list of 20,000
+ * phones has 20,000 of them and a dry run may show megabytes of diff). */
 typedef struct secrets {
-    char **v;                   /* longest first */
+    char **v;
     size_t n;
+    size_t *lens;               /* the distinct lengths, longest first */
+    size_t nlens;
+    ptc_map by_hash;            /* ptc_hash64 of a password -> its index */
 } secrets;
 
 static int longer_first(const void *a, const void *b)
 {
-    size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+    size_t la = *(const size_t *)a, lb = *(const size_t *)b;
     return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+static void secrets_add(secrets *S, const char *pw, size_t *cap)
+{
+    size_t l = strlen(pw);
+    int ins;
+    uint32_t *at = ptc_map_put(&S->by_hash, ptc_hash64(pw, l), &ins);
+    if (!ins) return;                   /* the same password again */
+    if (S->n == *cap) S->v = ptc_xrealloc(S->v, (*cap = *cap ? 2 * *cap : 64) * sizeof *S->v);
+    *at = (uint32_t)S->n;
+    S->v[S->n++] = ptc_xstrdup(pw);
+    for (size_t k = 0; k < S->nlens; k++)
+        if (S->lens[k] == l) return;
+    S->lens = ptc_xrealloc(S->lens, (S->nlens + 1) * sizeof *S->lens);
+    S->lens[S->nlens++] = l;
 }
 
 /* Every password of the list being generated. */
@@ -53,11 +75,8 @@ static void secrets_of(const char *list_path, secrets *S)
     size_t cap = 0;
     for (size_t i = 0; i < set.n; i++)
         for (unsigned l = 0; l < set.v[i].nlines; l++)
-            if (set.v[i].password[l][0]) {
-                if (S->n == cap) S->v = ptc_xrealloc(S->v, (cap = cap ? 2 * cap : 64) * sizeof *S->v);
-                S->v[S->n++] = ptc_xstrdup(set.v[i].password[l]);
-            }
-    qsort(S->v, S->n, sizeof *S->v, longer_first);
+            if (set.v[i].password[l][0]) secrets_add(S, set.v[i].password[l], &cap);
+    qsort(S->lens, S->nlens, sizeof *S->lens, longer_first);
     ptc_ie_set_free(&set);
     ptc_src_free(src);
     ptc_buf_wipe(&text);
@@ -70,6 +89,20 @@ static void secrets_free(secrets *S)
         free(S->v[i]);
     }
     free(S->v);
+    free(S->lens);
+    ptc_map_free(&S->by_hash);
+}
+
+/* The length of the longest password at p (n bytes left), or 0. */
+static size_t secret_at(const secrets *S, const char *p, size_t n)
+{
+    for (size_t k = 0; k < S->nlens; k++) {
+        size_t l = S->lens[k];
+        if (l > n) continue;
+        const uint32_t *at = ptc_map_get(&S->by_hash, ptc_hash64(p, l));
+        if (at && strlen(S->v[*at]) == l && memcmp(S->v[*at], p, l) == 0) return l;
+    }
+    return 0;
 }
 
 /* One diff line (without its end) with every known password masked. */
@@ -77,11 +110,7 @@ static void mask_known(const secrets *S, const char *p, size_t n, ptc_buf *out)
 {
     size_t i = 0;
     while (i < n) {
-        size_t hit = 0;
-        for (size_t k = 0; k < S->n && !hit; k++) {
-            size_t l = strlen(S->v[k]);
-            if (l <= n - i && memcmp(p + i, S->v[k], l) == 0) hit = l;
-        }
+        size_t hit = secret_at(S, p + i, n - i);
         if (hit) ptc_buf_puts(out, MASK), i += hit;
         else ptc_buf_putc(out, p[i++]);
     }
