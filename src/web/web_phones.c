@@ -15,6 +15,7 @@
 #include "ptc/lint.h"
 #include "ptc/listedit.h"
 #include "ptc/mac.h"
+#include "ptc/map.h"
 #include "ptc/templates.h"
 #include "ptc/vm.h"
 
@@ -304,11 +305,17 @@ static json_t *lint_cached(ptc_web *W, const char *text, size_t len)
     return d;
 }
 
-static int same_diag(json_t *a, json_t *b)
+/* A diagnostic by what makes two the same: line, code and message. */
+static uint64_t diag_key(json_t *d)
 {
-    return json_integer_value(json_object_get(a, "line")) == json_integer_value(json_object_get(b, "line")) &&
-           json_equal(json_object_get(a, "code"), json_object_get(b, "code")) &&
-           json_equal(json_object_get(a, "message"), json_object_get(b, "message"));
+    ptc_buf k = PTC_BUF_INIT;
+    const char *code = json_string_value(json_object_get(d, "code"));
+    const char *msg = json_string_value(json_object_get(d, "message"));
+    ptc_buf_printf(&k, "%lld\n%s\n%s", (long long)json_integer_value(json_object_get(d, "line")),
+                   code ? code : "", msg ? msg : "");
+    uint64_t h = ptc_hash64(k.data, k.len);
+    ptc_buf_free(&k);
+    return h;
 }
 
 /* The errors of after that concern the phone on line `line` (0: none) or
@@ -316,13 +323,15 @@ static int same_diag(json_t *a, json_t *b)
 static json_t *new_errors(json_t *before, json_t *after, unsigned line, const ptc_ie_phone *p)
 {
     json_t *errs = json_array();
-    size_t i, k;
-    json_t *d, *o;
+    ptc_map seen = {0};                 /* before's diagnostics: a list may hold thousands */
+    size_t i;
+    json_t *d;
+    int ins;
+    json_array_foreach(before, i, d) ptc_map_put(&seen, diag_key(d), &ins);
     json_array_foreach(after, i, d) {
         if (strcmp(json_string_value(json_object_get(d, "severity")), "error") != 0) continue;
         unsigned at = (unsigned)json_integer_value(json_object_get(d, "line"));
-        int old = 0;
-        json_array_foreach(before, k, o) if (same_diag(d, o)) old = 1;
+        int old = ptc_map_get(&seen, diag_key(d)) != NULL;
         if (old && at != line) continue;
         const char *code = json_string_value(json_object_get(d, "code"));
         char field[64], col[32];
@@ -336,6 +345,7 @@ static json_t *new_errors(json_t *before, json_t *after, unsigned line, const pt
         json_array_append_new(errs, web_field_error(field, code ? code : "error",
                                                     json_string_value(json_object_get(d, "message"))));
     }
+    ptc_map_free(&seen);
     return errs;
 }
 
@@ -510,6 +520,7 @@ static enum MHD_Result change_phone(wreq *r, change *C, const char *mac)
     unsigned line = 0;
     if (!json_array_size(errs)) {
         build_text(C, r->method, old, p, &line);
+        p->line = line;                 /* its line in the new list, for the answer */
         json_decref(errs);
         errs = check_change(r->W, &C->L, &C->text, line, strcmp(r->method, "DELETE") ? p : NULL);
     }

@@ -132,6 +132,7 @@ check "add: every byte before stays" cmp -s "$T_WORK/head" "$ORIG"
 ADDED=$(tail -n 1 "$LIST")
 check "add: the new line, with a generated 16-character password" \
   grep -Eq '^yealink-t4x 80:5E:C0:AA:BB:01 299/New_Desk [A-Za-z0-9+/]{16}$' <<<"$ADDED"
+expect_eq "add: the answer names its line" "$(jv "$BODY" 'j["phone"]["line_no"]')" "$(wc -l <"$LIST")"
 expect_eq "add: the answer has the new ETag" "$(jv "$BODY" 'j["etag"]')" "$(etag)"
 
 E=$(etag)
