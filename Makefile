@@ -17,10 +17,10 @@ CC       ?= cc
 RE2C     ?= re2c
 BISON    ?= bison
 
-PKGS      := sqlite3 libmicrohttpd gnutls jansson libxcrypt
+PKGS      := sqlite3 libmicrohttpd gnutls jansson libxcrypt libpq
 DEP_PKGS  := re2c bison check pkg-config libsqlite3-dev libmicrohttpd-dev \
              libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils libcsv-dev \
-             libjansson-dev libcrypt-dev
+             libjansson-dev libcrypt-dev libpq-dev
 
 ifeq ($(SANITIZE),1)
   B := build-san
@@ -46,7 +46,7 @@ WEB_FILES := $(sort $(wildcard web/*.html web/*.css web/*.js web/*.svg))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-valgrind check-web demo install install-service clean bench fuzz
+.PHONY: all deps test-deps check check-valgrind check-web demo install install-service clean bench fuzz
 all: deps $(B)/ptc
 
 # ---- dependencies -----------------------------------------------------------
@@ -103,7 +103,25 @@ $(B)/tests/%: tests/%.c $(B)/libptc.a tests/testutil.h
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # ---- tests ------------------------------------------------------------------
-check: all $(TEST_BIN)
+# What only the tests need: a PostgreSQL server for tests/cli/pg.sh, which
+# starts its own private one (Debian's package also starts a cluster of its
+# own where systemd runs; the tests never use it).
+TEST_DEP_PKGS := postgresql
+test-deps:
+	@missing=""; for p in $(TEST_DEP_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "test-deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+	      echo "test-deps: cannot install$$missing: the tests that need it will say they skipped" >&2; \
+	  else \
+	    echo "test-deps: missing$$missing (sudo apt-get install -y$$missing): the tests that need it will skip" >&2; \
+	  fi; \
+	fi
+
+check: all test-deps $(TEST_BIN)
 	@PTC=$$PWD/$(B)/ptc SHARED=$${SHARED:-$$PWD/../shared} CK_FORK=$${CK_FORK:-yes} \
 	  tests/run-all.sh $(TEST_BIN)
 
@@ -165,7 +183,7 @@ clean:
 # ---- valgrind ---------------------------------------------------------------
 # Every suite again under memcheck: the Check binaries directly, and ptc in
 # the CLI tests through a wrapper (tests/valgrind-ptc.sh).
-check-valgrind: all $(TEST_BIN)
+check-valgrind: all test-deps $(TEST_BIN)
 	@PTC=$$PWD/tests/valgrind-ptc.sh PTC_REAL=$$PWD/$(B)/ptc SHARED=$${SHARED:-$$PWD/../shared} \
 	  CK_FORK=no VALGRIND=1 tests/run-all.sh $(TEST_BIN)
 

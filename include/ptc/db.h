@@ -1,11 +1,14 @@
-/* ptc_db: the SQLite `phoneprov` table.
+/* ptc_db: the `phoneprov` table, in SQLite or PostgreSQL (ptc_sql).
  *
- * The table is rebuilt as `phoneprov_build`, with the original tool's exact
- * CREATE text, and swapped in with DROP + ALTER ... RENAME in one
- * transaction: readers see the old table or the new one, never a mix.  The
+ * The table is built as `phoneprov_build` and swapped in by one
+ * transaction: readers see the old rows or the new ones, never a mix.  On
+ * SQLite the build has the original tool's exact CREATE text and the swap
+ * is DROP + ALTER ... RENAME; on PostgreSQL the table stays (its grants
+ * and OID) and the swap replaces its rows and bumps phoneprov_version.  The
  * swap is idempotent so an interrupted commit can be finished later.  All
  * values are bound parameters.  This module is the table's one owner: every
- * other reader (serve, status, notify) calls it.
+ * other reader (serve, status, notify) calls it.  A path below is a
+ * location: a file, or a PostgreSQL connection string (ptc/sql.h).
  *
  * Ownership: a ptc_db handle is closed with ptc_db_close (NULL accepted);
  * row strings are borrowed for the call they are passed to; a
@@ -33,6 +36,15 @@ typedef struct ptc_db_row {
  * process.  NULL after reporting. */
 ptc_db *ptc_db_open(const char *path, int timeout_ms, ptc_diag *diag);
 void    ptc_db_close(ptc_db *db);
+
+/* PostgreSQL's schema of the table (docs/scale.md). */
+extern const char ptc_db_pg_schema[];
+
+/* Takes the lock that serialises runs writing this table from several
+ * hosts (ptc_sql_run_lock: PostgreSQL's advisory lock, held until the
+ * handle is closed).  1 held; 0 nonblock and busy (the holder in who); -1
+ * after reporting. */
+int ptc_db_run_lock(ptc_db *db, int nonblock, char *who, size_t wholen, ptc_diag *diag);
 
 /* Starts phoneprov_build (dropping a leftover); with keep_existing, the
  * current phoneprov rows are copied in first (ptc run -p). */
@@ -65,6 +77,10 @@ int ptc_db_rows_of(const ptc_phone *ph, const char *mac_addr, const char *tmpl,
  * table alone.  0 otherwise (no file, no table, another table). */
 int ptc_db_table_is(const char *path, uint64_t h, long rows);
 
+/* 1 when the location holds a phoneprov table (a file for SQLite; the
+ * table, for PostgreSQL); 0 otherwise, unreachable servers included. */
+int ptc_db_exists(const char *path);
+
 /* 1 when a table of that name exists. */
 int ptc_db_has_table(ptc_db *db, const char *name);
 
@@ -96,5 +112,18 @@ int  ptc_db_read_phones(const char *path, int missing_ok, ptc_db_phones *out, pt
 /* Frees a phone's strings (NULL accepted); the set and its phones. */
 void ptc_db_phone_clear(ptc_db_phone *p);
 void ptc_db_phones_free(ptc_db_phones *s);
+
+/* ---- watching for a new table (ptc serve) -------------------------------- */
+
+/* A cheap number that changes whenever a run changes the table, polled
+ * once a second: SQLite, the newest mtime (ns) of the file and its WAL (a
+ * run commits into the WAL); PostgreSQL, phoneprov_version, which every
+ * swap moves in its own transaction (one indexed row: no table scan), over
+ * a connection kept between calls and made again when it breaks.  0 when
+ * there is no table (yet).  Thread-safe. */
+typedef struct ptc_db_watch ptc_db_watch;
+ptc_db_watch *ptc_db_watch_new(const char *path);
+uint64_t      ptc_db_watch_version(ptc_db_watch *w);
+void          ptc_db_watch_free(ptc_db_watch *w);     /* NULL accepted */
 
 #endif

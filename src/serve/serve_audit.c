@@ -1,4 +1,7 @@
-/* The fetch audit: the last fetch per phone and file, in SQLite.
+/* The fetch audit: the last fetch per phone and file, in SQLite or, shared
+ * by several `ptc serve`, in PostgreSQL (ptc_sql: the SQL below is the one
+ * text for both; a fetch replaces the recorded one only when it is newer,
+ * so servers flushing in any order keep the latest).
  *
  * Request threads only queue (a hash map keyed by MAC and the path of the
  * file served, so a phone polling every minute costs one row); the server's
@@ -15,11 +18,11 @@
  * request. */
 #include "ptc/serve.h"
 #include "ptc/buf.h"
+#include "ptc/sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -35,20 +38,20 @@ const char ptc_serve_audit_schema[] =
     "CREATE TABLE IF NOT EXISTS phoneprov_fetch (\n"
     "  mac_addr      TEXT NOT NULL,     -- 12 lower-case hex digits\n"
     "  path          TEXT NOT NULL,     -- below /phoneprov/, no query\n"
-    "  fetched_at    INTEGER NOT NULL,  -- unix seconds\n"
+    "  fetched_at    BIGINT NOT NULL,   -- unix seconds\n"
     "  client_addr   TEXT NOT NULL,\n"
     "  method        TEXT NOT NULL,\n"
     "  status        INTEGER NOT NULL,  -- 200, or 304 (not modified)\n"
-    "  bytes         INTEGER NOT NULL,\n"
+    "  bytes         BIGINT NOT NULL,\n"
     "  user_agent    TEXT,\n"
     "  firmware      TEXT,              -- from the User-Agent\n"
-    "  file_mtime_ns INTEGER NOT NULL,  -- the served file's mtime then\n"
+    "  file_mtime_ns BIGINT NOT NULL,   -- the served file's mtime then\n"
     "  PRIMARY KEY (mac_addr, path)\n"
     ");\n"
     "CREATE TABLE IF NOT EXISTS phoneprov_serve_stats (\n"
     "  name          TEXT PRIMARY KEY,  -- misses, throttled, denied, ...\n"
-    "  value         INTEGER NOT NULL,  -- a sum over every ptc serve run\n"
-    "  updated_at    INTEGER NOT NULL   -- unix seconds\n"
+    "  value         BIGINT NOT NULL,   -- a sum over every ptc serve run\n"
+    "  updated_at    BIGINT NOT NULL    -- unix seconds\n"
     ");\n";
 
 typedef struct q_ent {
@@ -59,7 +62,8 @@ typedef struct q_ent {
 } q_ent;
 
 struct ptc_serve_audit {
-    sqlite3 *db;
+    ptc_sql *db;
+    char *where;                /* to connect again after a PostgreSQL failure */
     pthread_mutex_t mu;         /* the queue */
     pthread_mutex_t flush_mu;   /* one writer at a time */
     q_ent *bucket[NBUCKETS];
@@ -131,41 +135,65 @@ static void insert_locked(ptc_serve_audit *a, q_ent *e, int keep_newer)
     a->queued++;
 }
 
+/* Addresses and User-Agents: not for every local user.  SQLite gives its
+ * -wal and -shm files the database file's mode. */
+static void make_private(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 0027)) fchmod(fd, st.st_mode & 0750);
+    close(fd);
+}
+
+/* The tables, if missing.  Two servers starting at once would race on
+ * PostgreSQL's CREATE TABLE IF NOT EXISTS (a unique violation in its
+ * catalog): there the creation takes a transaction-scoped advisory lock. */
+static int make_tables(ptc_sql *db, int pg)
+{
+    if (!pg) return ptc_sql_exec(db, ptc_serve_audit_schema);
+    ptc_buf sql = PTC_BUF_INIT;
+    ptc_buf_printf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(7370, 2); %sCOMMIT", ptc_serve_audit_schema);
+    int rc = ptc_sql_exec(db, ptc_buf_cstr(&sql));
+    if (rc != 0) ptc_sql_exec(db, "ROLLBACK");
+    ptc_buf_free(&sql);
+    return rc;
+}
+
+/* Connects and makes the tables.  0, or -1 with why. */
+static int connect_audit(ptc_serve_audit *a, char *why, size_t whylen)
+{
+    int pg = ptc_sql_is_pg(a->where);
+    if (!pg) make_private(a->where);
+    char err[600];
+    if (!(a->db = ptc_sql_open(a->where, PTC_SQL_CREATE, BUSY_MS, "ptc serve (audit)", err, sizeof err))) {
+        snprintf(why, whylen, "cannot open audit database %s", err);
+        return -1;
+    }
+    /* WAL: `ptc status` reads while we write.  NORMAL: an audit row lost to
+     * a power cut is acceptable, an fsync per flush is not needed. */
+    if ((!pg && ptc_sql_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") != 0) ||
+        make_tables(a->db, pg) != 0) {
+        snprintf(why, whylen, "audit database %s: %s", a->where, ptc_sql_errmsg(a->db));
+        ptc_sql_close(a->db);
+        a->db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 ptc_serve_audit *ptc_serve_audit_open(const char *path, char *why, size_t whylen)
 {
     ptc_serve_audit *a = ptc_xcalloc(1, sizeof *a);
-    char *err = NULL;
+    a->where = ptc_xstrdup(path);
+    if (connect_audit(a, why, whylen) != 0) {
+        free(a->where);
+        free(a);
+        return NULL;
+    }
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->flush_mu, NULL);
-    /* Addresses and User-Agents: not for every local user.  SQLite gives
-     * its -wal and -shm files the database file's mode. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) == 0 && (st.st_mode & 0027)) fchmod(fd, st.st_mode & 0750);
-        close(fd);
-    }
-    if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        snprintf(why, whylen, "cannot open audit database %s: %s", path,
-                 a->db ? sqlite3_errmsg(a->db) : "out of memory");
-        goto fail;
-    }
-    sqlite3_busy_timeout(a->db, BUSY_MS);
-    /* WAL: `ptc status` reads while we write.  NORMAL: an audit row lost to
-     * a power cut is acceptable, an fsync per flush is not needed. */
-    if (sqlite3_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(a->db, ptc_serve_audit_schema, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(why, whylen, "audit database %s: %s", path, err ? err : sqlite3_errmsg(a->db));
-        sqlite3_free(err);
-        goto fail;
-    }
     return a;
-fail:
-    sqlite3_close(a->db);
-    pthread_mutex_destroy(&a->mu);
-    pthread_mutex_destroy(&a->flush_mu);
-    free(a);
-    return NULL;
 }
 
 void ptc_serve_audit_record(ptc_serve_audit *a, const ptc_serve_fetch *f)
@@ -181,60 +209,76 @@ void ptc_serve_audit_record(ptc_serve_audit *a, const ptc_serve_fetch *f)
 static int write_counts(ptc_serve_audit *a, const uint64_t *counts)
 {
     static const char sql[] =
-        "INSERT INTO phoneprov_serve_stats (name, value, updated_at) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
-    sqlite3_stmt *st = NULL;
+        "INSERT INTO phoneprov_serve_stats (name, value, updated_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (name) DO UPDATE SET value = phoneprov_serve_stats.value + excluded.value, "
+        "updated_at = excluded.updated_at";
+    ptc_sql_stmt *st = NULL;
     int rc = 0;
     for (int i = 0; i < PTC_SERVE_STAT_N && rc == 0; i++) {
         if (!counts[i]) continue;
-        if (!st && sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-        sqlite3_bind_text(st, 1, ptc_serve_stat_names[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)counts[i]);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-        sqlite3_reset(st);
+        if (!st && !(st = ptc_sql_prepare(a->db, sql, PTC_SQL_BATCH))) return -1;
+        ptc_sql_reset(st);
+        ptc_sql_bind_text(st, 1, ptc_serve_stat_names[i], -1);
+        ptc_sql_bind_int64(st, 2, (int64_t)counts[i]);
+        ptc_sql_bind_int64(st, 3, (int64_t)time(NULL));
+        rc = ptc_sql_step(st) == PTC_SQL_DONE ? 0 : -1;
     }
-    sqlite3_finalize(st);
-    return rc;
+    return ptc_sql_finalize(st) != 0 ? -1 : rc;
+}
+
+/* A fetch replaces the one recorded for its phone and file unless that is
+ * newer (another server's, flushed first). */
+static const char upsert_fetch[] =
+    "INSERT INTO phoneprov_fetch (mac_addr, path, fetched_at, client_addr, method, status, bytes, "
+    "user_agent, firmware, file_mtime_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (mac_addr, path) DO UPDATE SET fetched_at = excluded.fetched_at, "
+    "client_addr = excluded.client_addr, method = excluded.method, status = excluded.status, "
+    "bytes = excluded.bytes, user_agent = excluded.user_agent, firmware = excluded.firmware, "
+    "file_mtime_ns = excluded.file_mtime_ns WHERE excluded.fetched_at >= phoneprov_fetch.fetched_at";
+
+static int write_fetches(ptc_serve_audit *a, q_ent *list)
+{
+    ptc_sql_stmt *st = ptc_sql_prepare(a->db, upsert_fetch, PTC_SQL_BATCH);
+    if (!st) return -1;
+    int rc = 0;
+    for (q_ent *e = list; e && rc == 0; e = e->next) {
+        char fw[64];
+        ptc_serve_ua_firmware(e->f.user_agent, fw, sizeof fw);
+        ptc_sql_reset(st);
+        ptc_sql_bind_text(st, 1, e->f.mac, 12);
+        ptc_sql_bind_text(st, 2, e->f.path, -1);
+        ptc_sql_bind_int64(st, 3, e->f.time);
+        ptc_sql_bind_text(st, 4, e->f.addr, -1);
+        ptc_sql_bind_text(st, 5, e->f.method, -1);
+        ptc_sql_bind_int64(st, 6, e->f.status);
+        ptc_sql_bind_int64(st, 7, (int64_t)e->f.bytes);
+        ptc_sql_bind_text(st, 8, e->f.user_agent[0] ? e->f.user_agent : NULL, -1);
+        ptc_sql_bind_text(st, 9, fw[0] ? fw : NULL, -1);
+        ptc_sql_bind_int64(st, 10, e->f.file_mtime_ns);
+        /* fw is read by the step (SQLite binds it static; PostgreSQL copies
+         * it into the request) before the next entry overwrites it. */
+        rc = ptc_sql_step(st) == PTC_SQL_DONE ? 0 : -1;
+    }
+    return ptc_sql_finalize(st) != 0 ? -1 : rc;
 }
 
 static int write_all(ptc_serve_audit *a, q_ent *list, const uint64_t *counts, char *why, size_t whylen)
 {
-    static const char sql[] =
-        "INSERT OR REPLACE INTO phoneprov_fetch (mac_addr, path, fetched_at, client_addr, "
-        "method, status, bytes, user_agent, firmware, file_mtime_ns) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-    sqlite3_stmt *st = NULL;
+    if (!a->db && connect_audit(a, why, whylen) != 0) return -1;
     int rc = -1;
-    if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto done;
-    if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) goto done;
-    for (q_ent *e = list; e; e = e->next) {
-        char fw[64];
-        ptc_serve_ua_firmware(e->f.user_agent, fw, sizeof fw);
-        sqlite3_bind_text(st, 1, e->f.mac, 12, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, e->f.path, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, e->f.time);
-        sqlite3_bind_text(st, 4, e->f.addr, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, e->f.method, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 6, e->f.status);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)e->f.bytes);
-        if (e->f.user_agent[0]) sqlite3_bind_text(st, 8, e->f.user_agent, -1, SQLITE_STATIC);
-        else sqlite3_bind_null(st, 8);
-        if (fw[0]) sqlite3_bind_text(st, 9, fw, -1, SQLITE_TRANSIENT);
-        else sqlite3_bind_null(st, 9);
-        sqlite3_bind_int64(st, 10, e->f.file_mtime_ns);
-        if (sqlite3_step(st) != SQLITE_DONE) goto done;
-        sqlite3_reset(st);
-    }
-    if (write_counts(a, counts) != 0) goto done;
-    if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto done;
-    rc = 0;
-done:
+    if (ptc_sql_begin(a->db) == 0 && write_fetches(a, list) == 0 && write_counts(a, counts) == 0 &&
+        ptc_sql_commit(a->db) == 0)
+        rc = 0;
     if (rc != 0) {
-        snprintf(why, whylen, "audit write failed: %s", sqlite3_errmsg(a->db));
-        if (!sqlite3_get_autocommit(a->db)) sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+        snprintf(why, whylen, "audit write failed: %s", ptc_sql_errmsg(a->db));
+        ptc_sql_rollback(a->db);
+        /* A PostgreSQL server restarted or unreachable: connect again at
+         * the next flush (SQLite's failures are a busy lock: keep it). */
+        if (ptc_sql_kind(a->db) == PTC_SQL_PG) {
+            ptc_sql_close(a->db);
+            a->db = NULL;
+        }
     }
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -320,43 +364,57 @@ void ptc_serve_audit_close(ptc_serve_audit *a)
             ent_free(e);
         }
     }
-    sqlite3_close(a->db);
+    ptc_sql_close(a->db);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->flush_mu);
+    free(a->where);
     free(a);
 }
 
 /* ---- reading -------------------------------------------------------------- */
 
 struct ptc_audit_reader {
-    sqlite3 *db;
-    sqlite3_stmt *phone, *stat;
+    ptc_sql *db;
+    ptc_sql_stmt *phone, *stat;
 };
 
 ptc_audit_reader *ptc_audit_reader_open(const char *path, char *why, size_t whylen)
 {
     struct stat sb;
-    if (stat(path, &sb) != 0) { snprintf(why, whylen, "%s: %s", path, strerror(errno)); return NULL; }
+    int pg = ptc_sql_is_pg(path);
+    if (!pg && stat(path, &sb) != 0) { snprintf(why, whylen, "%s: %s", path, strerror(errno)); return NULL; }
+    char err[600];
+    ptc_sql *db = ptc_sql_open(path, PTC_SQL_READONLY, 2000, "ptc (audit reader)", err, sizeof err);
+    if (!db) {
+        snprintf(why, whylen, "audit database %s", err);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (pg && ptc_sql_has_table(db, "phoneprov_fetch") == 0) {
+        /* No server has written to it yet: as a missing file. */
+        snprintf(why, whylen, "%s: no phoneprov_fetch table", path);
+        ptc_sql_close(db);
+        errno = ENOENT;
+        return NULL;
+    }
     ptc_audit_reader *r = ptc_xcalloc(1, sizeof *r);
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "SELECT path, fetched_at, client_addr, firmware, file_mtime_ns, user_agent "
-                           "FROM phoneprov_fetch WHERE mac_addr = ?1 ORDER BY fetched_at DESC, path",
-                           -1, &r->phone, NULL) != SQLITE_OK) {
-        snprintf(why, whylen, "audit database %s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+    r->db = db;
+    if (!(r->phone = ptc_sql_prepare(db, "SELECT path, fetched_at, client_addr, firmware, file_mtime_ns, user_agent "
+                                     "FROM phoneprov_fetch WHERE mac_addr = $1 ORDER BY fetched_at DESC, path", 0))) {
+        snprintf(why, whylen, "audit database %s: %s", path, ptc_sql_errmsg(db));
         ptc_audit_reader_close(r);
         errno = EINVAL;
         return NULL;
     }
-    sqlite3_busy_timeout(r->db, 2000);
     /* Written by servers since the counters came: may be missing. */
-    sqlite3_prepare_v2(r->db, "SELECT value FROM phoneprov_serve_stats WHERE name = ?1", -1, &r->stat, NULL);
+    r->stat = ptc_sql_prepare(db, "SELECT value FROM phoneprov_serve_stats WHERE name = $1", 0);
     return r;
 }
 
-static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
+static void copy_col(ptc_sql_stmt *st, int i, char *out, size_t n)
 {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", v && *v ? v : "-");
+    const char *v = ptc_sql_text(st, i, NULL);
+    snprintf(out, n, "%s", *v ? v : "-");
 }
 
 void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *mac, ptc_fetch_state *st)
@@ -368,25 +426,25 @@ void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *m
     snprintf(st->firmware, sizeof st->firmware, "-");
     snprintf(st->user_agent, sizeof st->user_agent, "-");
     if (!r) return;
-    sqlite3_reset(r->phone);
-    sqlite3_bind_text(r->phone, 1, mac, 12, SQLITE_STATIC);
-    while (sqlite3_step(r->phone) == SQLITE_ROW) {
-        const char *path = (const char *)sqlite3_column_text(r->phone, 0);
+    ptc_sql_reset(r->phone);
+    ptc_sql_bind_text(r->phone, 1, mac, 12);
+    while (ptc_sql_step(r->phone) == PTC_SQL_ROW) {
+        const char *path = ptc_sql_text(r->phone, 0, NULL);
         if (!st->fetched) {
-            st->when = sqlite3_column_int64(r->phone, 1);
+            st->when = ptc_sql_int64(r->phone, 1);
             copy_col(r->phone, 2, st->addr, sizeof st->addr);
             copy_col(r->phone, 3, st->firmware, sizeof st->firmware);
             copy_col(r->phone, 5, st->user_agent, sizeof st->user_agent);
             st->fetched = 1;
         }
-        int64_t then = sqlite3_column_int64(r->phone, 4);
+        int64_t then = ptc_sql_int64(r->phone, 4);
         ptc_buf full = PTC_BUF_INIT;
-        ptc_buf_printf(&full, "%s/%s", base, path ? path : "");
+        ptc_buf_printf(&full, "%s/%s", base, path);
         struct stat sb;
         const char *what = NULL;
         if (stat(ptc_buf_cstr(&full), &sb) != 0) what = " (gone)";
         else if ((int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec > then) what = "";
-        if (what) ptc_buf_printf(&st->stale, "%s%s%s", st->stale.len ? ", " : "", path ? path : "?", what);
+        if (what) ptc_buf_printf(&st->stale, "%s%s%s", st->stale.len ? ", " : "", *path ? path : "?", what);
         ptc_buf_free(&full);
     }
 }
@@ -394,34 +452,31 @@ void ptc_audit_reader_phone(ptc_audit_reader *r, const char *base, const char *m
 long long ptc_audit_reader_stat(ptc_audit_reader *r, const char *name)
 {
     if (!r || !r->stat) return 0;
-    sqlite3_reset(r->stat);
-    sqlite3_bind_text(r->stat, 1, name, -1, SQLITE_STATIC);
-    return sqlite3_step(r->stat) == SQLITE_ROW ? sqlite3_column_int64(r->stat, 0) : 0;
+    ptc_sql_reset(r->stat);
+    ptc_sql_bind_text(r->stat, 1, name, -1);
+    return ptc_sql_step(r->stat) == PTC_SQL_ROW ? (long long)ptc_sql_int64(r->stat, 0) : 0;
 }
 
 void ptc_audit_reader_hours(ptc_audit_reader *r, int64_t now, unsigned out[24])
 {
     memset(out, 0, 24 * sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (!r || sqlite3_prepare_v2(r->db, "SELECT (?1 - fetched_at) / 3600, count(*) FROM phoneprov_fetch "
-                                 "WHERE fetched_at > ?1 - 86400 AND fetched_at <= ?1 GROUP BY 1",
-                                 -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return;
+    ptc_sql_stmt *st = r ? ptc_sql_prepare(r->db, "SELECT ($1 - fetched_at) / 3600, count(*) FROM phoneprov_fetch "
+                                           "WHERE fetched_at > $1 - 86400 AND fetched_at <= $1 GROUP BY 1", 0)
+                         : NULL;
+    if (!st) return;
+    ptc_sql_bind_int64(st, 1, now);
+    while (ptc_sql_step(st) == PTC_SQL_ROW) {
+        int64_t ago = ptc_sql_int64(st, 0);
+        if (ago >= 0 && ago < 24) out[23 - ago] = (unsigned)ptc_sql_int64(st, 1);
     }
-    sqlite3_bind_int64(st, 1, now);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t ago = sqlite3_column_int64(st, 0);
-        if (ago >= 0 && ago < 24) out[23 - ago] = (unsigned)sqlite3_column_int64(st, 1);
-    }
-    sqlite3_finalize(st);
+    ptc_sql_finalize(st);
 }
 
 void ptc_audit_reader_close(ptc_audit_reader *r)
 {
     if (!r) return;
-    sqlite3_finalize(r->phone);
-    sqlite3_finalize(r->stat);
-    sqlite3_close(r->db);
+    ptc_sql_finalize(r->phone);
+    ptc_sql_finalize(r->stat);
+    ptc_sql_close(r->db);
     free(r);
 }
