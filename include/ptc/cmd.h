@@ -26,6 +26,11 @@ int ptc_cmd_passwd(int argc, char **argv);
  * before any thread starts.  SIGPIPE is ignored. */
 void ptc_cmd_take_signals(sigset_t *set, int with_hup);
 
+/* 0 when loc (a --db or --audit-db value, NULL for none) may be used; else
+ * prints "ptc CMD: OPT: why" (a PostgreSQL string with a password, or one
+ * that does not parse) and returns -1. */
+int ptc_cmd_check_db(const char *cmd, const char *opt, const char *loc);
+
 /* Exit statuses shared by the commands. */
 enum {
     PTC_EXIT_OK = 0,

@@ -8,7 +8,7 @@
  *   1. every temporary file is fsynced;
  *   2. the commit record (the manifest: temp -> final for each file, and
  *      the table swap) is written atomically: this is the commit point;
- *   3. the renames and the SQLite swap are carried out;
+ *   3. the renames and the table swap are carried out;
  *   4. the manifest and the intent record are removed.
  *
  * ptc_commit_recover, called at the start of every run under the run lock,
@@ -25,6 +25,7 @@
 #ifndef PTC_COMMIT_H
 #define PTC_COMMIT_H
 
+#include "ptc/cfg.h"
 #include "ptc/diag.h"
 #include "ptc/templates.h"
 
@@ -66,20 +67,36 @@ int  ptc_commit_run(ptc_commit *c, ptc_diag *diag);
  * that fails before committing). */
 void ptc_commit_abort(ptc_commit *c);
 
-/* The run lock: an flock on the directory of the database db_path (which
- * holds the commit records too), so taking it creates nothing.  Returns the
- * descriptor to close to release it, or -1 with errno (EWOULDBLOCK when
- * nonblock and another run holds it). */
-int  ptc_commit_lock(const char *db_path, int nonblock);
+/* Where the commit records (and the run lock) of a run writing the table
+ * at db live: the database file's directory; for a PostgreSQL table, the
+ * directory the default SQLite database would be in, under --root
+ * (/mnt/kd): the tree is local to each host, so are its records.
+ * Caller frees. */
+char *ptc_commit_state_dir(const ptc_cfg *cfg, const char *db);
 
-/* 1 if the database db_path's directory holds a complete commit record: a
- * run stopped (or is still renaming) after its commit point, so the tree
- * may be half old and half new.  For read-only commands to report. */
-int  ptc_commit_pending(const char *db_path);
+/* The local run lock: an flock on state_dir (which holds the commit
+ * records too), so taking it creates nothing.  Returns the descriptor to
+ * close to release it, or -1 with errno (EWOULDBLOCK when nonblock and
+ * another run holds it). */
+int  ptc_commit_lock(const char *state_dir, int nonblock);
 
-/* Finishes such a run unless a live run holds the run lock (the database
- * file's flock) and is finishing it itself.  0: nothing pending (any more);
- * 1: a live run holds the run lock; -1: it could not be finished (reported). */
-int  ptc_commit_finish(const char *db_path, ptc_diag *diag);
+/* The whole run lock: the local one and, for a PostgreSQL table shared
+ * by several hosts, its advisory lock (ptc_db_run_lock).  1 held; 0 when
+ * nonblock and a run holds it (who says which, as much as is known); -1
+ * after reporting.  Waiting for another host's run, says so on stderr. */
+typedef struct ptc_runlock { int fd; struct ptc_db *db; } ptc_runlock;
+int  ptc_runlock_take(ptc_runlock *l, const char *state_dir, const char *db, int nonblock,
+                      char *who, size_t wholen, ptc_diag *diag);
+void ptc_runlock_release(ptc_runlock *l);      /* an untaken one accepted */
+
+/* 1 if state_dir holds a complete commit record: a run stopped (or is
+ * still renaming) after its commit point, so the tree may be half old and
+ * half new.  For read-only commands to report. */
+int  ptc_commit_pending(const char *state_dir);
+
+/* Finishes such a run (its table at db) unless a live run holds the run
+ * lock and is finishing it itself.  0: nothing pending (any more); 1: a
+ * live run holds the run lock; -1: it could not be finished (reported). */
+int  ptc_commit_finish(const char *state_dir, const char *db, ptc_diag *diag);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct ptc_status {
 
 typedef struct ptc_status_opts {
     const char *phone_db, *audit_db;
+    const char *state_dir;      /* the commit records (ptc_commit_state_dir) */
     const char *base;           /* the provisioning tree, to open */
 } ptc_status_opts;
 

@@ -26,6 +26,7 @@ typedef struct ptc_web_opts {
     const char *list_path;      /* default /mnt/kd/massdeployment.conf under root */
     const char *users_path;     /* default /mnt/kd/ptc/web-users under root */
     const char *db_path;        /* the phoneprov table (ptc_cfg_phone_db) */
+    const char *audit_db;       /* ptc serve's fetch audit (ptc_cfg_audit_db) */
     const char *cache_dir;
     unsigned session_idle_s;    /* 0: 1800 */
 } ptc_web_opts;

@@ -28,7 +28,7 @@ static const char notify_usage[] =
     "  --rate N               phones a second (default 20)\n"
     "  --format text|json     one result line per phone (default text)\n"
     "  --dry-run              print what would be sent, send nothing\n"
-    "  --root DIR, --rc FILE, --db FILE, --audit-db FILE   as for ptc status\n"
+    "  --root DIR, --rc FILE, --db FILE|URL, --audit-db FILE|URL   as for ptc status\n"
     "\n"
     "Exit status: 0 when Asterisk accepted every notify; 1 otherwise or on errors;\n"
     "64 for a bad command line.\n";
@@ -130,6 +130,9 @@ int ptc_cmd_notify(int argc, char **argv)
     a.o.out = stdout;
     a.o.ami_addr = "127.0.0.1:5038";
     int prc = parse_notify(argc, argv, &a);
+    if (prc == 0 && (ptc_cmd_check_db("notify", "--db", a.db) != 0 ||
+                     ptc_cmd_check_db("notify", "--audit-db", a.audit) != 0))
+        prc = -1;
     if (prc != 0) { free(a.templates); return prc > 0 ? PTC_EXIT_OK : PTC_EXIT_USAGE; }
     ptc_diag diag;
     ptc_diag_init(&diag, stderr);

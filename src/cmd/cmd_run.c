@@ -43,7 +43,8 @@ static const char usage_text[] =
     "  -R, --only-reload       Same as \"-r, --auto-reload\" without further processing\n"
     "      --root DIR          Read and write every default and template path under DIR\n"
     "      --rc FILE           Configuration file (default /etc/rc.conf)\n"
-    "      --db FILE           SQLite database (default /mnt/kd/asterisk-odbc.sqlite3)\n"
+    "      --db FILE|URL       SQLite database (default /mnt/kd/asterisk-odbc.sqlite3), or a\n"
+    "                          PostgreSQL connection string (postgresql://USER@HOST/DB)\n"
     "      --cache-dir DIR     Bytecode cache (default ~/.cache/ptc)\n"
     "      --notify            After a successful run (and -r), make the phones whose\n"
     "                          files changed fetch them (ptc notify --changed)\n"
@@ -177,12 +178,12 @@ static int notify_changed(const ptc_cfg *cfg, const char *db, ptc_diag *diag)
 /* ---- the command ----------------------------------------------------------- */
 
 /* Serialises runs: a second ptc run waits for the first instead of
- * interleaving (ptc_commit_lock: the database's directory, so a run that is
- * refused leaves no file behind).  A directory it had to create is noted in
- * *made, to be removed again if the run writes nothing. */
-static int take_lock(const char *db, char **made, ptc_diag *diag)
+ * interleaving (ptc_runlock_take: the state directory, so a run that is
+ * refused leaves no file behind, and for a PostgreSQL table every host's
+ * runs).  A directory it had to create is noted in *made, to be removed
+ * again if the run writes nothing. */
+static int take_lock(ptc_runlock *lock, const char *dir, const char *db, char **made, ptc_diag *diag)
 {
-    char *dir = ptc_dirname(db);
     *made = NULL;
     if (!ptc_exists(dir)) {
         /* The topmost missing directory: what rmdir must take back. */
@@ -192,17 +193,15 @@ static int take_lock(const char *db, char **made, ptc_diag *diag)
         if (ptc_mkdirs(dir, 0755) == 0) *made = top;
         else free(top);
     }
-    int fd = ptc_commit_lock(db, 0);
-    if (fd < 0) ptc_diag_plain(diag, PTC_ERROR, "io", "cannot lock %s: %s", dir, strerror(errno));
-    free(dir);
-    return fd;
+    char who[256];
+    return ptc_runlock_take(lock, dir, db, 0, who, sizeof who, diag) == 1 ? 0 : -1;
 }
 
 /* Removes the directories take_lock made, when they stayed empty. */
-static void untake_dirs(const char *db, char *made)
+static void untake_dirs(const char *dir, char *made)
 {
     if (!made) return;
-    char *d = ptc_dirname(db);
+    char *d = ptc_xstrdup(dir);
     while (rmdir(d) == 0 && strcmp(d, made) != 0) {
         char *up = ptc_dirname(d);
         free(d);
@@ -319,7 +318,7 @@ static int generate(const run_args *a, ptc_cfg *cfg, ptc_cache *cache, const cha
 int ptc_cmd_run(int argc, char **argv)
 {
     run_args a = {0};
-    if (parse_args(argc, argv, &a) != 0) return PTC_EXIT_ERROR;
+    if (parse_args(argc, argv, &a) != 0 || ptc_cmd_check_db("run", "--db", a.db) != 0) return PTC_EXIT_ERROR;
     ptc_diag diag;
     ptc_diag_init(&diag, stderr);
     diag.show_warnings = a.verbose;
@@ -328,8 +327,9 @@ int ptc_cmd_run(int argc, char **argv)
     ptc_cache cache;
     ptc_cache_init(&cache, a.cache_dir);
     if (a.verbose) cache.log = stderr;
-    char *ip = NULL, *db = NULL, *made = NULL;
-    int rc = PTC_EXIT_ERROR, lock = -1;
+    char *ip = NULL, *db = NULL, *state = NULL, *made = NULL;
+    int rc = PTC_EXIT_ERROR;
+    ptc_runlock lock = {-1, NULL};
     if (ptc_cfg_load(&cfg, a.root, a.rc, &diag) != 0) goto out;
     if (a.only_reload) { rc = reload(&cfg, a.quiet, &diag); goto out; }
     if (!a.list) { fputs(usage_text, stderr); goto out; }
@@ -346,15 +346,17 @@ int ptc_cmd_run(int argc, char **argv)
     if (!(ip = ptc_host_sip_ipv4(&cfg, a.if_name, &diag))) goto out;
     /* --db is used as given (like --rc and the phone list); the default is under --root */
     db = ptc_cfg_phone_db(&cfg, a.db);
-    if (!a.dry_run && (lock = take_lock(db, &made, &diag)) < 0) goto out;
+    state = ptc_commit_state_dir(&cfg, db);
+    if (!a.dry_run && take_lock(&lock, state, db, &made, &diag) != 0) goto out;
     rc = generate(&a, &cfg, &cache, ip, db, &diag);
     if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload(&cfg, a.quiet, &diag);
     if (rc == PTC_EXIT_OK && a.notify && !a.dry_run && notify_changed(&cfg, db, &diag) != 0) rc = PTC_EXIT_ERROR;
 out:
-    if (lock >= 0) close(lock);
-    untake_dirs(db, made);
+    ptc_runlock_release(&lock);
+    if (state) untake_dirs(state, made);
     free(ip);
     free(db);
+    free(state);
     ptc_cfg_free(&cfg);
     ptc_cache_free(&cache);
     return rc;
@@ -371,6 +373,7 @@ int ptc_cmd_recover(int argc, char **argv)
         {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     const char *root = NULL, *rc_file = NULL, *db_opt = NULL;
+    /* (ptc recover's --db is checked below, with the others.) */
     int opt;
     optind = 0;
     opterr = 0;
@@ -390,17 +393,20 @@ int ptc_cmd_recover(int argc, char **argv)
         fprintf(stderr, "ptc recover: unexpected argument '%s'\n", argv[optind]);
         return PTC_EXIT_USAGE;
     }
+    if (ptc_cmd_check_db("recover", "--db", db_opt) != 0) return PTC_EXIT_USAGE;
     ptc_diag diag;
     ptc_diag_init(&diag, stderr);
     ptc_cfg cfg;
     if (ptc_cfg_load(&cfg, root, rc_file, &diag) != 0) { ptc_cfg_free(&cfg); return PTC_EXIT_ERROR; }
-    char *db = ptc_cfg_phone_db(&cfg, db_opt);
+    char *db = ptc_cfg_phone_db(&cfg, db_opt), *state = ptc_commit_state_dir(&cfg, db);
     int rc = PTC_EXIT_OK;
-    if (ptc_commit_pending(db)) {
-        int lock = ptc_commit_lock(db, 0);     /* a live run finishes first */
-        if (lock >= 0) close(lock);
-        if (ptc_commit_finish(db, &diag) < 0) rc = PTC_EXIT_ERROR;
+    if (ptc_commit_pending(state)) {
+        ptc_runlock lock;                       /* a live run finishes first */
+        char who[256];
+        if (ptc_runlock_take(&lock, state, db, 0, who, sizeof who, &diag) == 1) ptc_runlock_release(&lock);
+        if (ptc_commit_finish(state, db, &diag) < 0) rc = PTC_EXIT_ERROR;
     }
+    free(state);
     free(db);
     ptc_cfg_free(&cfg);
     return rc;

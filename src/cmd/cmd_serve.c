@@ -2,6 +2,7 @@
  * SIGINT/SIGTERM stop).  The server is src/serve/serve.c. */
 #include "ptc/serve.h"
 #include "ptc/cmd.h"
+#include "ptc/sql.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,8 +29,10 @@ static void serve_usage(FILE *f)
           "  --mac-check MODE        off|warn|enforce|strict (default enforce): refuse a\n"
           "                          phone's file to a User-Agent naming another MAC\n"
           "  --access-log FILE       one line a request (default - = stderr; off)\n"
-          "  --audit-db FILE         SQLite fetch audit (default /mnt/kd/phoneprov-audit.sqlite3; off)\n"
-          "  --db FILE               phone table (default /mnt/kd/asterisk-odbc.sqlite3)\n"
+          "  --audit-db FILE|URL     fetch audit (default /mnt/kd/phoneprov-audit.sqlite3; off),\n"
+          "                          or a PostgreSQL connection string shared by several servers\n"
+          "  --db FILE|URL           phone table (default /mnt/kd/asterisk-odbc.sqlite3), or a\n"
+          "                          PostgreSQL connection string (postgresql://USER@HOST/DB)\n"
           "  --threads N             worker threads per listener (default: CPUs, at least 2)\n"
           "  --max-conns N           connections per listener (default 1000)\n"
           "  --max-per-ip N          connections per client address (default 64)\n"
@@ -80,6 +83,14 @@ static int serve_value(int which, const char *v, ptc_serve_opts *o)
 /* Runs the server until SIGTERM or SIGINT; SIGHUP reloads.  The exit status. */
 /* Signals are taken by the calling thread with sigwait: blocked before
  * any thread starts, so every thread inherits the mask. */
+int ptc_cmd_check_db(const char *cmd, const char *opt, const char *loc)
+{
+    char why[400];
+    if (!loc || ptc_sql_check(loc, why, sizeof why) == 0) return 0;
+    fprintf(stderr, "ptc %s: %s: %s\n", cmd, opt, why);
+    return -1;
+}
+
 void ptc_cmd_take_signals(sigset_t *set, int with_hup)
 {
     sigemptyset(set);
@@ -169,6 +180,9 @@ int ptc_cmd_serve(int argc, char **argv)
         fprintf(stderr, "ptc serve: unexpected argument '%s'\n", argv[optind]);
         goto done;
     }
+    if (ptc_cmd_check_db("serve", "--db", o.phone_db) != 0 ||
+        (o.audit_db && strcmp(o.audit_db, "off") != 0 && ptc_cmd_check_db("serve", "--audit-db", o.audit_db) != 0))
+        goto done;
     if (o.ntls_listen && (!o.cert_file || !o.key_file)) {
         fprintf(stderr, "ptc serve: --tls-listen needs --cert and --key\n");
         goto done;

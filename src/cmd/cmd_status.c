@@ -3,6 +3,8 @@
 #include "ptc/buf.h"
 #include "ptc/cfg.h"
 #include "ptc/cmd.h"
+#include "ptc/commit.h"
+#include "ptc/sql.h"
 #include "ptc/fsutil.h"
 
 #include <getopt.h>
@@ -13,15 +15,16 @@
 
 static void status_usage(FILE *f)
 {
-    fputs("Usage: ptc status [--root DIR] [--rc FILE] [--db FILE] [--audit-db FILE] [--check]\n"
+    fputs("Usage: ptc status [--root DIR] [--rc FILE] [--db FILE|URL] [--audit-db FILE|URL] [--check]\n"
           "Lists every phone of the phoneprov table with its last provisioning fetch\n"
           "(from `ptc serve`'s audit), the client address and the firmware, and flags\n"
           "phones that never fetched or whose files changed since they fetched them.\n"
           "\n"
           "  --root DIR       take every default path under DIR\n"
           "  --rc FILE        rc.conf to read (default /etc/rc.conf under --root)\n"
-          "  --db FILE        phone table (default " PTC_DEFAULT_PHONE_DB ")\n"
-          "  --audit-db FILE  fetch audit (default " PTC_DEFAULT_AUDIT_DB ")\n"
+          "  --db FILE|URL    phone table (default " PTC_DEFAULT_PHONE_DB "), or a\n"
+          "                   PostgreSQL connection string (postgresql://USER@HOST/DB)\n"
+          "  --audit-db FILE|URL  fetch audit (default " PTC_DEFAULT_AUDIT_DB ")\n"
           "  --check          exit 3 when a phone never fetched or is stale\n"
           "  --help           this text\n"
           "\n"
@@ -121,6 +124,9 @@ int ptc_cmd_status(int argc, char **argv)
 {
     status_args a = {0};
     int rc = parse_args(argc, argv, &a);
+    if (rc == PTC_EXIT_OK && (ptc_cmd_check_db("status", "--db", a.db) != 0 ||
+                              ptc_cmd_check_db("status", "--audit-db", a.audit) != 0))
+        rc = PTC_EXIT_USAGE;
     if (rc != PTC_EXIT_OK) return rc < 0 ? PTC_EXIT_OK : rc;
     ptc_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -130,9 +136,10 @@ int ptc_cmd_status(int argc, char **argv)
     ptc_diag_init(&diag, stderr);
     rc = PTC_EXIT_ERROR;
     if (ptc_cfg_load(&cfg, a.root, a.rc_file, &diag) != 0) goto done;
-    ptc_status_opts o = {ptc_cfg_phone_db(&cfg, a.db), ptc_cfg_audit_db(&cfg, a.audit),
+    ptc_status_opts o = {ptc_cfg_phone_db(&cfg, a.db), ptc_cfg_audit_db(&cfg, a.audit), NULL,
                          ptc_cfg_path(&cfg, ptc_cfg_base_dir(&cfg))};
-    if (!ptc_exists(o.phone_db))
+    o.state_dir = ptc_commit_state_dir(&cfg, o.phone_db);
+    if (!ptc_sql_is_pg(o.phone_db) && !ptc_exists(o.phone_db))
         fprintf(stderr, "ptc status: error: phone table %s: no such file\n", o.phone_db);
     else if (ptc_status_read(&o, &s, &diag) == 0) {
         if (!s.have_audit)
@@ -145,6 +152,7 @@ int ptc_cmd_status(int argc, char **argv)
     free((char *)o.phone_db);
     free((char *)o.audit_db);
     free((char *)o.base);
+    free((char *)o.state_dir);
 done:
     ptc_status_free(&s);
     ptc_cfg_free(&cfg);

@@ -25,7 +25,10 @@ static const char usage_text[] =
     "      --list FILE             the phone list (default " PTC_DEFAULT_LIST ")\n"
     "      --users FILE            the accounts, made by ptc passwd\n"
     "                              (default " PTC_DEFAULT_WEB_DIR "/web-users)\n"
-    "      --db FILE               SQLite database (default /mnt/kd/asterisk-odbc.sqlite3)\n"
+    "      --db FILE|URL           SQLite database (default /mnt/kd/asterisk-odbc.sqlite3), or a\n"
+    "                              PostgreSQL connection string (postgresql://USER@HOST/DB)\n"
+    "      --audit-db FILE|URL     ptc serve's fetch audit, for the status page\n"
+    "                              (default PHONEPROV_AUDIT_DB or /mnt/kd/phoneprov-audit.sqlite3)\n"
     "      --cache-dir DIR         bytecode cache (default ~/.cache/ptc)\n"
     "      --session-idle SECONDS  a session ends after this long unused (default 1800)\n"
     "      --root DIR              read and write every default and template path under DIR\n"
@@ -41,6 +44,7 @@ static int parse_args(int argc, char **argv, ptc_web_opts *o)
         {"cert", required_argument, NULL, 'C'}, {"key", required_argument, NULL, 'K'},
         {"list", required_argument, NULL, 'L'}, {"users", required_argument, NULL, 'u'},
         {"db", required_argument, NULL, 'd'}, {"cache-dir", required_argument, NULL, 'c'},
+        {"audit-db", required_argument, NULL, 'a'},
         {"session-idle", required_argument, NULL, 'i'}, {"root", required_argument, NULL, 'r'},
         {"rc", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
@@ -56,6 +60,7 @@ static int parse_args(int argc, char **argv, ptc_web_opts *o)
         case 'L': o->list_path = optarg; break;
         case 'u': o->users_path = optarg; break;
         case 'd': o->db_path = optarg; break;
+        case 'a': o->audit_db = optarg; break;
         case 'c': o->cache_dir = optarg; break;
         case 'r': o->root = optarg; break;
         case 'R': o->rc_file = optarg; break;
@@ -74,6 +79,8 @@ static int parse_args(int argc, char **argv, ptc_web_opts *o)
         fprintf(stderr, "ptc web: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
+    if (ptc_cmd_check_db("web", "--db", o->db_path) != 0 || ptc_cmd_check_db("web", "--audit-db", o->audit_db) != 0)
+        return -1;
     if (!o->cert_file != !o->key_file) {
         fputs("ptc web: --cert and --key go together\n", stderr);
         return -1;

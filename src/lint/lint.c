@@ -268,11 +268,12 @@ static void lint_path(ptc_lint *L, const item *it)
  * that the tree it may be looking at is half old, half new. */
 static void report_pending_commit(const ptc_cfg *cfg, ptc_diag *diag)
 {
-    char *db = ptc_cfg_phone_db(cfg, NULL);
-    if (ptc_commit_pending(db))
+    char *db = ptc_cfg_phone_db(cfg, NULL), *state = ptc_commit_state_dir(cfg, db);
+    if (ptc_commit_pending(state))
         ptc_diag_plain(diag, PTC_WARNING, "commit-pending",
                        "a run stopped after its commit point (%s): the files may be half old and half new "
                        "until `ptc run` (or `ptc serve`) finishes it", db);
+    free(state);
     free(db);
 }
 

@@ -8,6 +8,7 @@
 #include "ptc/db.h"
 #include "ptc/fsutil.h"
 #include "ptc/map.h"
+#include "ptc/sql.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -232,7 +233,7 @@ int ptc_commit_recover(ptc_commit *c, ptc_diag *diag)
         unlink(c->intent);
         rolled_back = 1;
     }
-    if (rolled_back && ptc_exists(c->db_path)) {
+    if (rolled_back && (ptc_sql_is_pg(c->db_path) || ptc_exists(c->db_path))) {
         ptc_db *db = ptc_db_open(c->db_path, 30000, diag);
         if (db) { ptc_db_drop_build(db, diag); ptc_db_close(db); }
     }
@@ -308,11 +309,17 @@ int ptc_commit_run(ptc_commit *c, ptc_diag *diag)
 
 /* ---- for the other commands: a run interrupted after its commit point ----- */
 
-int ptc_commit_lock(const char *db_path, int nonblock)
+char *ptc_commit_state_dir(const ptc_cfg *cfg, const char *db)
 {
-    char *dir = ptc_dirname(db_path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
+    if (!ptc_sql_is_pg(db)) return ptc_dirname(db);
+    char *def = ptc_cfg_path(cfg, PTC_DEFAULT_PHONE_DB), *dir = ptc_dirname(def);
+    free(def);
+    return dir;
+}
+
+int ptc_commit_lock(const char *state_dir, int nonblock)
+{
+    int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc;
     while ((rc = flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0))) != 0 && errno == EINTR) {}
@@ -325,33 +332,61 @@ int ptc_commit_lock(const char *db_path, int nonblock)
     return fd;
 }
 
-int ptc_commit_pending(const char *db_path)
+int ptc_runlock_take(ptc_runlock *l, const char *state_dir, const char *db, int nonblock,
+                     char *who, size_t wholen, ptc_diag *diag)
 {
-    char *dir = ptc_dirname(db_path);
-    char *manifest = join(dir, ".ptc-commit");
+    l->fd = -1;
+    l->db = NULL;
+    if (wholen) who[0] = '\0';
+    if ((l->fd = ptc_commit_lock(state_dir, nonblock)) < 0) {
+        if (nonblock && errno == EWOULDBLOCK) {
+            snprintf(who, wholen, "another ptc run on this host");
+            return 0;
+        }
+        ptc_diag_plain(diag, PTC_ERROR, "io", "cannot lock %s: %s", state_dir, strerror(errno));
+        return -1;
+    }
+    if (!ptc_sql_is_pg(db)) return 1;
+    int rc = -1;
+    if ((l->db = ptc_db_open(db, 30000, diag))) rc = ptc_db_run_lock(l->db, nonblock, who, wholen, diag);
+    if (rc != 1) ptc_runlock_release(l);
+    return rc;
+}
+
+void ptc_runlock_release(ptc_runlock *l)
+{
+    ptc_db_close(l->db);        /* the advisory lock goes with the session */
+    l->db = NULL;
+    if (l->fd >= 0) close(l->fd);
+    l->fd = -1;
+}
+
+int ptc_commit_pending(const char *state_dir)
+{
+    char *manifest = join(state_dir, ".ptc-commit");
     /* A record we may not read (0600, another user's) counts as pending:
      * the server that cannot check it must not serve what may be a mix. */
     int pending = ptc_exists(manifest) && (access(manifest, R_OK) != 0 || is_complete(manifest));
     free(manifest);
-    free(dir);
     return pending;
 }
 
-int ptc_commit_finish(const char *db_path, ptc_diag *diag)
+int ptc_commit_finish(const char *state_dir, const char *db, ptc_diag *diag)
 {
-    if (!ptc_commit_pending(db_path)) return 0;
+    if (!ptc_commit_pending(state_dir)) return 0;
     /* A run that holds the run lock is alive and finishes its own renames;
      * only a dead run's record is ours to finish. */
-    int fd = ptc_commit_lock(db_path, 1);
-    if (fd < 0 && errno == EWOULDBLOCK) return 1;
-    if (fd < 0) {
-        ptc_diag_plain(diag, PTC_ERROR, "recover", "cannot finish the interrupted run: %s: %s",
-                       db_path, strerror(errno));
+    ptc_runlock lock;
+    char who[256];
+    int got = ptc_runlock_take(&lock, state_dir, db, 1, who, sizeof who, diag);
+    if (got == 0) return 1;
+    if (got < 0) {
+        ptc_diag_plain(diag, PTC_ERROR, "recover", "cannot finish the interrupted run: %s", state_dir);
         return -1;
     }
     int rc = 1;
-    char *mdir = ptc_dirname(db_path), *manifest = join(mdir, ".ptc-commit");
-    if (access(manifest, R_OK | W_OK) != 0 || access(mdir, W_OK) != 0) {
+    char *manifest = join(state_dir, ".ptc-commit");
+    if (access(manifest, R_OK | W_OK) != 0 || access(state_dir, W_OK) != 0) {
         /* Recovery would misread an unreadable record as a torn one and
          * roll back what is committed: only a user who may finish it tries. */
         ptc_diag_plain(diag, PTC_ERROR, "recover", "cannot finish the interrupted run: %s: %s",
@@ -359,16 +394,13 @@ int ptc_commit_finish(const char *db_path, ptc_diag *diag)
         rc = -1;
     }
     free(manifest);
-    free(mdir);
     if (rc == 1) {
-        char *dir = ptc_dirname(db_path);
         ptc_commit c;
-        ptc_commit_init(&c, dir, db_path);
-        rc = ptc_commit_pending(db_path) ? (ptc_commit_recover(&c, diag) == 0 ? 0 : -1) : 0;
+        ptc_commit_init(&c, state_dir, db);
+        rc = ptc_commit_pending(state_dir) ? (ptc_commit_recover(&c, diag) == 0 ? 0 : -1) : 0;
         ptc_commit_free(&c);
-        free(dir);
     }
-    close(fd);
+    ptc_runlock_release(&lock);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * records.c), the phone binding (phone.c), the checks (plan.c), the files
  * (output.c), the table (db.c) and the commit (commit.c). */
 #include "ptc/run.h"
+#include "ptc/sql.h"
 #include "ptc/cmd.h"
 #include "ptc/commit.h"
 #include "ptc/db.h"
@@ -252,7 +253,7 @@ static void init_run(run *R, const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cac
     char *dir = ptc_templates_dir(cfg);
     ptc_tmpls_init(&R->tmpls, dir);
     free(dir);
-    char *state_dir = ptc_dirname(o->db_path);
+    char *state_dir = ptc_commit_state_dir(cfg, o->db_path);
     ptc_commit_init(&R->commit, state_dir, o->db_path);
     free(state_dir);
     ptc_out_init(&R->out, o, cfg, diag, stats, &R->commit);
@@ -280,7 +281,7 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
     init_run(&R, o, cfg, cache, diag, stats);
     int rc = read_and_plan(&R);
     if (rc == PTC_EXIT_OK && !o->check_only) {
-        int db_existed = ptc_exists(o->db_path);
+        int db_existed = ptc_sql_is_pg(o->db_path) || ptc_exists(o->db_path);
         if (execute(&R) != 0) {
             if (!o->dry_run) ptc_commit_abort(&R.commit);
             if (!o->dry_run && !R.commit.committed && !db_existed) remove_new_db(&R);

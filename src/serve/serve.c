@@ -27,7 +27,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
+#include "ptc/db.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +77,8 @@ struct ptc_serve {
     pthread_t bg;
     int bg_started, stopping;
     _Atomic time_t audit_err_at;    /* last time an audit error was reported */
-    struct timespec watch_failed;   /* phone table mtime whose reload failed */
+    uint64_t watch_failed;          /* phone table version whose reload failed */
+    ptc_db_watch *watch;            /* the phone table's (bg thread) */
 };
 
 /* ---- errors and warnings -------------------------------------------------- */
@@ -582,18 +583,19 @@ static int do_reload(ptc_serve *s, int reopen_log, const char *what)
 static void check_commit(ptc_serve *s, ptc_diag *diag)
 {
     pthread_rwlock_rdlock(&s->lock);
-    char *db = ptc_xstrdup(s->cur->phone_db);
+    char *db = ptc_xstrdup(s->cur->phone_db), *state = ptc_commit_state_dir(&s->cur->cfg, db);
     pthread_rwlock_unlock(&s->lock);
-    if (!ptc_commit_pending(db)) {
+    if (!ptc_commit_pending(state)) {
         s->commit_pending = 0;
         s->commit_err_said = 0;
         free(db);
+        free(state);
         return;
     }
     s->commit_pending = 1;
     ptc_diag quiet;
     ptc_diag_init_null(&quiet);
-    int rc = ptc_commit_finish(db, diag ? diag : &quiet);
+    int rc = ptc_commit_finish(state, db, diag ? diag : &quiet);
     if (rc == 0) {
         ptc_serve_say("note", "finished a run interrupted after its commit point (%s)", db);
         s->commit_pending = 0;
@@ -605,6 +607,7 @@ static void check_commit(ptc_serve *s, ptc_diag *diag)
             "(run `ptc recover` or `ptc run`): answering 503 until it is");
     }
     free(db);
+    free(state);
 }
 
 /* Hands the guard's and the log's new counts to the audit table. */
@@ -663,13 +666,13 @@ static void *bg_main(void *arg)
         flush_audit(s);
         summarise(s);
         pthread_rwlock_rdlock(&s->lock);
-        struct timespec was = s->cur->phone_db_mtime;
-        struct timespec now = ptc_snap_db_mtime(s->cur->phone_db);
+        uint64_t was = s->cur->phone_db_version;
+        if (!s->watch) s->watch = ptc_db_watch_new(s->cur->phone_db);
         pthread_rwlock_unlock(&s->lock);
+        uint64_t now = ptc_db_watch_version(s->watch);
         /* A reload that failed is not retried (and logged) every second,
          * only when the table changes again. */
-        if ((now.tv_sec != was.tv_sec || now.tv_nsec != was.tv_nsec) &&
-            (now.tv_sec != s->watch_failed.tv_sec || now.tv_nsec != s->watch_failed.tv_nsec) &&
+        if (now != was && now != s->watch_failed &&
             do_reload(s, 0, "phone table changed: reload") != 0)
             s->watch_failed = now;
         pthread_mutex_lock(&s->bg_mu);
@@ -840,6 +843,7 @@ void ptc_serve_stop(ptc_serve *s)
     }
     if (s->audit) count_stats(s);
     ptc_serve_audit_close(s->audit);
+    ptc_db_watch_free(s->watch);
     ptc_serve_log_close(s->log);
     ptc_serve_guard_free(s->guard);
     for (size_t i = 0; i < s->nserver_names; i++) free(s->server_names[i]);

@@ -47,21 +47,6 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The newest mtime of the phone database and its WAL: `ptc run` commits
- * into the WAL, which reaches the main file only at a checkpoint. */
-struct timespec ptc_snap_db_mtime(const char *path)
-{
-    struct timespec t = {0, 0};
-    struct stat st;
-    if (stat(path, &st) == 0) t = st.st_mtim;
-    char wal[PATH_MAX];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    if (stat(wal, &st) == 0 && (st.st_mtim.tv_sec > t.tv_sec ||
-        (st.st_mtim.tv_sec == t.tv_sec && st.st_mtim.tv_nsec > t.tv_nsec)))
-        t = st.st_mtim;
-    return t;
-}
-
 static int add_mac(const ptc_db_row *row, void *ctx)
 {
     snap *sn = ctx;
@@ -80,7 +65,9 @@ static int add_mac(const ptc_db_row *row, void *ctx)
  * nothing to bind); a broken one is. */
 static int load_macs(snap *sn, char *why, size_t whylen)
 {
-    sn->phone_db_mtime = ptc_snap_db_mtime(sn->phone_db);
+    ptc_db_watch *w = ptc_db_watch_new(sn->phone_db);
+    sn->phone_db_version = ptc_db_watch_version(w);
+    ptc_db_watch_free(w);
     ptc_diag quiet;
     ptc_diag_init_null(&quiet);
     if (ptc_db_read(sn->phone_db, 1, add_mac, sn, &quiet) < 0) {

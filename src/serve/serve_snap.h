@@ -30,7 +30,7 @@ typedef struct snap {
     size_t base_len;
     char *cache_rel;            /* bytecode cache below the base, or NULL */
     char *phone_db;
-    struct timespec phone_db_mtime;
+    uint64_t phone_db_version;  /* ptc_db_watch_version before the MACs were read */
 } snap;
 
 /* What a snapshot is built from: `ptc serve`'s options. */
@@ -42,8 +42,6 @@ typedef struct ptc_snap_src {
  * when the new configuration would open a closed allowlist. */
 snap *ptc_snap_build(const ptc_snap_src *s, const snap *prev, char *why, size_t whylen);
 void  ptc_snap_free(snap *sn);
-/* The newest mtime of the phone database and its WAL. */
-struct timespec ptc_snap_db_mtime(const char *path);
 /* 1 when v (ptc_mac_value) is a phone of the table. */
 int   ptc_snap_known_mac(const snap *sn, uint64_t v);
 /* The first run of 12 hex digits in path that is a known phone's MAC. */

@@ -2,6 +2,7 @@
  * (include/ptc/status.h).  The table is read through its owner (db.c),
  * the audit through its reader (serve_audit.c). */
 #include "ptc/status.h"
+#include "ptc/sql.h"
 #include "ptc/commit.h"
 
 #include <errno.h>
@@ -28,11 +29,11 @@ int ptc_status_read(const ptc_status_opts *o, ptc_status *out, ptc_diag *diag)
         ptc_db_phones_free(&t);
         return -1;
     }
-    out->commit_pending = ptc_commit_pending(o->phone_db);
+    out->commit_pending = ptc_commit_pending(o->state_dir);
     char why[512];
     ptc_audit_reader *adb = ptc_audit_reader_open(o->audit_db, why, sizeof why);
     if (!adb && errno != ENOENT) {
-        ptc_diag_plain(diag, PTC_ERROR, "sqlite", "%s", why);
+        ptc_diag_plain(diag, PTC_ERROR, ptc_sql_is_pg(o->audit_db) ? "postgresql" : "sqlite", "%s", why);
         ptc_db_phones_free(&t);
         return -1;
     }

@@ -365,6 +365,7 @@ static ptc_web *web_new(const ptc_web_opts *o, const ptc_cfg *cfg)
     W->list_path = path_opt(cfg, o->list_path, PTC_DEFAULT_LIST);
     W->users_path = path_opt(cfg, o->users_path, PTC_DEFAULT_WEB_DIR "/web-users");
     W->db_opt = o->db_path ? ptc_xstrdup(o->db_path) : NULL;
+    W->audit_opt = o->audit_db ? ptc_xstrdup(o->audit_db) : NULL;
     W->cache_dir = o->cache_dir ? ptc_xstrdup(o->cache_dir) : NULL;
     W->dir = ptc_dirname(W->users_path);
     ptc_buf b = PTC_BUF_INIT;
@@ -481,7 +482,7 @@ void ptc_web_stop(ptc_web *W)
     pthread_mutex_destroy(&W->gen_mu);
     pthread_mutex_destroy(&W->log_mu);
     pthread_mutex_destroy(&W->set_mu);
-    free(W->root); free(W->rc_file); free(W->list_path); free(W->users_path); free(W->db_opt);
+    free(W->root); free(W->rc_file); free(W->list_path); free(W->users_path); free(W->db_opt); free(W->audit_opt);
     free(W->cache_dir); free(W->dir); free(W->settings_path); free(W->log_path);
     free(W);
 }

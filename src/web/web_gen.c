@@ -261,18 +261,20 @@ static json_t *run_generation(wreq *r, gen_ctx *g, ptc_cfg *cfg, ptc_diag *diag,
     ptc_cache cache;
     ptc_cache_init(&cache, W->cache_dir);
     json_t *res = NULL;
-    int lock = -1;
+    ptc_runlock lock = {-1, NULL};
     *status = 422;
     if (!ip) goto out;
     if (!g->dry_run) {
-        char *dir = ptc_dirname(db);
+        char *dir = ptc_commit_state_dir(cfg, db), who[256];
         ptc_mkdirs(dir, 0755);
+        int got = ptc_runlock_take(&lock, dir, db, 1, who, sizeof who, diag);
         free(dir);
-        if ((lock = ptc_commit_lock(db, 1)) < 0) {
-            *status = errno == EWOULDBLOCK ? 409 : 500;
-            res = json_pack("{s:s,s:s}", "code", errno == EWOULDBLOCK ? "busy" : "io", "error",
-                            errno == EWOULDBLOCK ? "a ptc run (outside the web interface) is generating now"
-                                                 : "cannot lock the database's directory");
+        if (got != 1) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s is generating now", who);
+            *status = got == 0 ? 409 : 500;
+            res = got == 0 ? json_pack("{s:s,s:s}", "code", "busy", "error", msg)
+                           : json_pack("{s:s,s:s}", "code", "io", "error", "cannot take the run lock");
             goto out;
         }
     }
@@ -293,7 +295,7 @@ static json_t *run_generation(wreq *r, gen_ctx *g, ptc_cfg *cfg, ptc_diag *diag,
                     "created", st.created, "changed", st.changed, "unchanged", st.unchanged, "rows", st.rows,
                     "table_unchanged", st.table_unchanged, "files", g->files);
 out:
-    if (lock >= 0) close(lock);
+    ptc_runlock_release(&lock);
     ptc_cache_free(&cache);
     free(ip);
     free(db);

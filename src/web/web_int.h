@@ -44,7 +44,7 @@ typedef struct web_gen {
 } web_gen;
 
 struct ptc_web {
-    char *root, *rc_file, *list_path, *users_path, *db_opt, *cache_dir;
+    char *root, *rc_file, *list_path, *users_path, *db_opt, *audit_opt, *cache_dir;
     char *dir;                  /* beside the users file: settings, log, certificate */
     char *settings_path, *log_path;
     unsigned idle_s;

@@ -10,6 +10,8 @@
 #include "ptc/mac.h"
 #include "ptc/notify.h"
 #include "ptc/status.h"
+#include "ptc/commit.h"
+#include "ptc/db.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -172,14 +174,16 @@ enum MHD_Result web_status(wreq *r)
     web_diags_open(&w);
     ptc_cfg *cfg = web_cfg(r->W, &w.d);
     char *db = cfg ? ptc_cfg_phone_db(cfg, r->W->db_opt) : NULL;
-    char *audit = cfg ? ptc_cfg_audit_db(cfg, NULL) : NULL;
+    char *audit = cfg ? ptc_cfg_audit_db(cfg, r->W->audit_opt) : NULL;
     char *base = cfg ? ptc_cfg_path(cfg, ptc_cfg_base_dir(cfg)) : NULL;
     ptc_status st;
     memset(&st, 0, sizeof st);
-    int generated = db && ptc_exists(db), rc = 0;
+    int generated = db && ptc_db_exists(db), rc = 0;
     if (generated) {
-        ptc_status_opts o = {.phone_db = db, .audit_db = audit, .base = base};
+        char *state = ptc_commit_state_dir(cfg, db);
+        ptc_status_opts o = {.phone_db = db, .audit_db = audit, .state_dir = state, .base = base};
         rc = ptc_status_read(&o, &st, &w.d);
+        free(state);
     }
     json_t *errs = web_diags_close(&w);
     json_t *hours = json_array();
