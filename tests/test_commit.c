@@ -116,7 +116,7 @@ START_TEST(a_commit_makes_every_file_visible)
     ck_assert_str_eq(get(at(&T, "b.cfg")), "new b");
     ck_assert(!dot_files(T.out));                               /* no temp file left */
     ck_assert(!dot_files(T.state));                             /* records removed */
-    ck_assert_int_eq(ptc_commit_pending(T.db), 0);
+    ck_assert_int_eq(ptc_commit_pending(T.state), 0);
     ptc_commit_free(&c);
     rmtree(&T);
 }
@@ -162,13 +162,13 @@ START_TEST(recovery_rolls_a_committed_run_forward)
     ck_assert(rename(c.pending, manifest) == 0);                /* the commit point */
     ck_assert(rename(ta, at(&T, "a.cfg")) == 0);                /* ... after its first rename */
     ptc_commit_free(&c);
-    ck_assert_int_eq(ptc_commit_pending(T.db), 1);
-    ck_assert_int_eq(ptc_commit_finish(T.db, &d), 0);           /* as ptc serve or ptc recover do */
+    ck_assert_int_eq(ptc_commit_pending(T.state), 1);
+    ck_assert_int_eq(ptc_commit_finish(T.state, T.db, &d), 0);           /* as ptc serve or ptc recover do */
     ck_assert_str_eq(d.last, "finishing an interrupted run");
     ck_assert_uint_eq(d.errors, 0);
     ck_assert_str_eq(get(at(&T, "a.cfg")), "new a");
     ck_assert_str_eq(get(at(&T, "b.cfg")), "new b");
-    ck_assert_int_eq(ptc_commit_pending(T.db), 0);
+    ck_assert_int_eq(ptc_commit_pending(T.state), 0);
     ck_assert(!dot_files(T.out));
     ck_assert(!dot_files(T.state));
     free(ta);
@@ -194,7 +194,7 @@ START_TEST(recovery_rolls_a_torn_manifest_back)
     snprintf(text, sizeof text, "R\t%s\t%s\nS\t0\nEN", ta, at(&T, "a.cfg"));
     put(manifest, text);
     ptc_commit_free(&c);
-    ck_assert_int_eq(ptc_commit_pending(T.db), 0);              /* torn: not committed */
+    ck_assert_int_eq(ptc_commit_pending(T.state), 0);              /* torn: not committed */
     ptc_commit r;
     ptc_commit_init(&r, T.state, T.db);
     ck_assert_int_eq(ptc_commit_recover(&r, &d), 0);
@@ -238,14 +238,14 @@ START_TEST(one_run_at_a_time)
 {
     tree T;
     mktree(&T);
-    int a = ptc_commit_lock(T.db, 1);
+    int a = ptc_commit_lock(T.state, 1);
     ck_assert_int_ge(a, 0);
     errno = 0;
-    ck_assert_int_eq(ptc_commit_lock(T.db, 1), -1);
+    ck_assert_int_eq(ptc_commit_lock(T.state, 1), -1);
     ck_assert_int_eq(errno, EWOULDBLOCK);
     ck_assert(!exists(T.state, "db.sqlite3"));                  /* the lock creates nothing */
     close(a);
-    int b = ptc_commit_lock(T.db, 1);
+    int b = ptc_commit_lock(T.state, 1);
     ck_assert_int_ge(b, 0);
     close(b);
     rmtree(&T);

@@ -36,87 +36,10 @@ CACHE=$W/cache
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
 # ---- the shim ------------------------------------------------------------------
-cat >"$T_WORK/shim.c" <<'EOF'
-/* Fault injection for ptc: FAULT_ENOSPC_AFTER=N fails writes to regular
- * files with ENOSPC once N bytes went out (short write first);
- * FAULT_KILL_AT_RENAME=K sends SIGKILL to the process at its K-th rename,
- * renameat or renameat2. */
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
-
-static long long budget = -2;   /* -2: not read yet; -1: no limit */
-static long renames;
-
-static size_t allow(int fd, size_t n)
-{
-    struct stat st;
-    if (budget == -2) { const char *e = getenv("FAULT_ENOSPC_AFTER"); budget = e ? atoll(e) : -1; }
-    if (budget < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return n;
-    if ((long long)n > budget) n = (size_t)budget;
-    budget -= (long long)n;
-    return n;
-}
-
-ssize_t write(int fd, const void *p, size_t n)
-{
-    static ssize_t (*real)(int, const void *, size_t);
-    if (!real) real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
-    size_t k = allow(fd, n);
-    if (k == 0 && n) { errno = ENOSPC; return -1; }
-    return real(fd, p, k);
-}
-
-ssize_t pwrite64(int fd, const void *p, size_t n, off_t off)
-{
-    static ssize_t (*real)(int, const void *, size_t, off_t);
-    if (!real) real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
-    size_t k = allow(fd, n);
-    if (k == 0 && n) { errno = ENOSPC; return -1; }
-    return real(fd, p, k, off);
-}
-
-ssize_t pwrite(int fd, const void *p, size_t n, off_t off) { return pwrite64(fd, p, n, off); }
-
-static void maybe_die(void)
-{
-    const char *k = getenv("FAULT_KILL_AT_RENAME");
-    if (k && ++renames == atol(k)) kill(getpid(), SIGKILL);
-}
-
-int rename(const char *from, const char *to)
-{
-    static int (*real)(const char *, const char *);
-    if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
-    maybe_die();
-    return real(from, to);
-}
-
-int renameat(int fd1, const char *from, int fd2, const char *to)
-{
-    static int (*real)(int, const char *, int, const char *);
-    if (!real) real = (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
-    maybe_die();
-    return real(fd1, from, fd2, to);
-}
-
-int renameat2(int fd1, const char *from, int fd2, const char *to, unsigned flags)
-{
-    static int (*real)(int, const char *, int, const char *, unsigned);
-    if (!real) real = (int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2");
-    maybe_die();
-    return real(fd1, from, fd2, to, flags);
-}
-EOF
+# (tests/fixtures/fault-shim.c: ENOSPC after N bytes, SIGKILL at the K-th rename)
 SHIM=
 # (built in $T_WORK: /dev/shm is often mounted noexec, which stops LD_PRELOAD)
-if cc -shared -fPIC -O1 -o "$T_WORK/shim.so" "$T_WORK/shim.c" -ldl 2>"$T_WORK/shim.err"; then SHIM=$T_WORK/shim.so
+if cc -shared -fPIC -O1 -o "$T_WORK/shim.so" "$TESTS_DIR/fixtures/fault-shim.c" -ldl 2>"$T_WORK/shim.err"; then SHIM=$T_WORK/shim.so
 else echo "faults: cannot build the fault shim (cc): shim cases skipped" >&2; cat "$T_WORK/shim.err" >&2; fi
 if [ -n "$SHIM" ] && LD_PRELOAD=$SHIM FAULT_ENOSPC_AFTER=0 sh -c 'printf x >"$1"' _ "$T_WORK/probe" 2>/dev/null; then
   echo "faults: the fault shim does not load here (LD_PRELOAD ignored?): shim cases skipped" >&2
