@@ -153,6 +153,7 @@ bench: all
 	@bench/serve.sh $(B)/ptc
 	@bench/status.sh $(B)/ptc
 	@bench/web.sh $(B)/ptc
+	@bench/pg.sh $(B)/ptc
 
 # ---- install ----------------------------------------------------------------
 install: all

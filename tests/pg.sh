@@ -40,7 +40,7 @@ pg_start() {
 psql_q() {
   local db=ptc
   case ${1:-} in -*) ;; *) db=$1; shift ;; esac
-  psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U ptc -d "$db" "$@"
+  PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U ptc -d "$db" "$@"
 }
 
 # pg_table: the phoneprov table as tests/fixtures/run/common.sh's `table` prints SQLite's.

@@ -19,4 +19,14 @@ check "disasm -v: the legend leaves out opcodes the template does not use" \
   sh -c "! grep -q '^;   EXCEPT' '$T_WORK/v'"
 check "disasm -v: the cache note goes to stderr" grep -q 'cache' "$T_WORK/verr"
 expect_eq "disasm --opcodes takes no template" "$("$PTC" disasm --opcodes "$REPO_DIR/templates/yealink-t4x.conf" >/dev/null 2>&1; echo $?)" 64
+# docs/scale.md quotes the PostgreSQL schema that src/run/db.c creates.
+python3 - "$REPO_DIR" >"$T_WORK/schema" <<'PY'
+import re, sys
+src = open(sys.argv[1] + "/src/run/db.c").read()
+body = src.split("const char ptc_db_pg_schema[] =", 1)[1].split(";\n", 1)[0]
+print("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', body)).replace("\\n", "\n").replace('\\"', '"'), end="")
+PY
+sed -n '/<!-- the PostgreSQL schema of src\/run\/db.c -->/,/<!-- end -->/p' "$REPO_DIR"/docs/scale.md \
+  | sed '1,2d;$d' | sed '$d' >"$T_WORK/doc-schema"
+check "docs/scale.md: the schema is db.c's" cmp -s "$T_WORK/schema" "$T_WORK/doc-schema"
 finish
