@@ -48,6 +48,14 @@ pg_table() {
   psql_q -A -F $'\t' -P footer=off -c "SELECT ${1:-*} FROM phoneprov ORDER BY id"
 }
 
+# pg_down / pg_up: stop the server (fast, as a crash would look to clients)
+# and start it again on the same socket and data.
+pg_down() { pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1; }
+pg_up() {
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+    -o "-k $PG_SOCK -c listen_addresses='' -c fsync=off -c max_connections=60" start >/dev/null
+}
+
 pg_stop() {
   [ -n "$PG_DIR" ] || return 0
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1

@@ -48,10 +48,16 @@ void ptc_sql_set_err(ptc_sql *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
-    /* libpq ends its messages with a newline; ours are one line. */
-    size_t n = strlen(c->err);
-    while (n && (c->err[n - 1] == '\n' || c->err[n - 1] == ' ')) c->err[--n] = '\0';
-    for (char *p = c->err; *p; p++) if (*p == '\n') *p = ' ';
+    /* libpq's messages run over lines ("...\n\tIs the server running");
+     * ours are one line: each run of white space becomes one space. */
+    char *o = c->err;
+    for (const char *p = c->err; *p; p++) {
+        int ws = *p == '\n' || *p == '\t' || *p == '\r' || *p == ' ';
+        if (!ws) *o++ = *p;
+        else if (o > c->err && o[-1] != ' ') *o++ = ' ';
+    }
+    while (o > c->err && o[-1] == ' ') o--;
+    *o = '\0';
 }
 
 ptc_sql *ptc_sql_open(const char *loc, int flags, int timeout_ms, const char *app, char *why, size_t whylen)

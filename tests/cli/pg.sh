@@ -259,6 +259,24 @@ for _ in $(seq 50); do
 done
 expect_eq "the new phone's fetch is audited" \
   "$(psql_q -At -c "SELECT user_agent FROM phoneprov_fetch WHERE mac_addr = '00112233440a'")" "New/1.0"
+# The database goes away: the servers keep serving the phones they know,
+# the audit waits in memory (bounded), and lands when the server is back.
+pg_down
+code=$(curl -s -o /dev/null -w '%{http_code}' -A "Offline/1.0" "http://127.0.0.1:$p1/phoneprov/acme/001122334401.cfg")
+expect_eq "database down: a known phone still gets its file" "$code" 200
+"$PTC" status --root "$rp" --db "$PG_URL" --audit-db "$PG_URL" >"$T_WORK/out" 2>"$T_WORK/err"
+expect_eq "database down: ptc status fails" "$?" 1
+check "database down: ptc status says where and why" \
+  grep -qF "ptc: error: phone table $PG_URL: cannot connect: connection to server on socket \"$PG_SOCK/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting connections on that socket? [postgresql]" "$T_WORK/err"
+sleep 1.5
+pg_up
+for _ in $(seq 80); do
+  [ "$(psql_q -At -c "SELECT count(*) FROM phoneprov_fetch WHERE user_agent = 'Offline/1.0'" 2>/dev/null)" = 1 ] && break
+  sleep 0.1
+done
+expect_eq "database back: the fetch made meanwhile is in the audit" \
+  "$(psql_q -At -c "SELECT count(*) FROM phoneprov_fetch WHERE user_agent = 'Offline/1.0'")" 1
+check "database back: the server kept serving (alive)" kill -0 $s1
 kill -TERM $s1 $s2; wait $s1 $s2 2>/dev/null
 check "no password in the servers' logs" bash -c "! grep -q 'pw60' '$T_WORK/serve1.log' '$T_WORK/serve2.log'"
 
