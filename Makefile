@@ -17,7 +17,10 @@ CC       ?= cc
 RE2C     ?= re2c
 BISON    ?= bison
 
-PKGS      := sqlite3 libmicrohttpd gnutls jansson libxcrypt libpq
+PKGS      := sqlite3 libmicrohttpd gnutls jansson libxcrypt
+# libpq: its headers at build time; the library is loaded on first use
+# (src/sql/sql_pg.c), not linked.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
 DEP_PKGS  := re2c bison check pkg-config libsqlite3-dev libmicrohttpd-dev \
              libgnutls28-dev sqlite3 libsubunit-dev curl libxml2-utils libcsv-dev \
              libjansson-dev libcrypt-dev libpq-dev
@@ -29,10 +32,10 @@ endif
 
 OPT      ?= -O2 -g
 BASEFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(SANFLAGS) -Iinclude -I$(B)/gen \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(PQ_CFLAGS)
 CFLAGS_W  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 GEN_CFLAGS = -Wall -Wno-unused-function -Wno-unused-label -Wno-sign-compare
-LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -ldl
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
 

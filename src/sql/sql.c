@@ -2,7 +2,6 @@
 #include "sql_int.h"
 #include "ptc/buf.h"
 
-#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,26 +19,7 @@ int ptc_sql_is_pg(const char *loc)
 
 int ptc_sql_check(const char *loc, char *why, size_t whylen)
 {
-    if (!ptc_sql_is_pg(loc)) return 0;
-    char *err = NULL;
-    PQconninfoOption *opts = PQconninfoParse(loc, &err);
-    if (!opts) {
-        /* libpq's message may quote the string: say ours without it. */
-        snprintf(why, whylen, "not a valid PostgreSQL connection string%s%s", err ? ": " : "",
-                 err ? strtok(err, "\n") : "");
-        PQfreemem(err);
-        return -1;
-    }
-    int rc = 0;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0]) {
-            snprintf(why, whylen, "a password in the PostgreSQL connection string would show in `ps`, "
-                     "in shell history and in messages: put it in ~/.pgpass (or the file PGPASSFILE names)");
-            rc = -1;
-        }
-    }
-    PQconninfoFree(opts);
-    return rc;
+    return ptc_sql_is_pg(loc) ? ptc_sql_pg_check(loc, why, whylen) : 0;
 }
 
 void ptc_sql_set_err(ptc_sql *c, const char *fmt, ...)

@@ -46,6 +46,9 @@ struct ptc_sql_stmt {
 
 extern const ptc_sql_ops ptc_sql_sqlite_ops, ptc_sql_pg_ops;
 
+/* ptc_sql_check for a PostgreSQL string (sql_pg.c: libpq's parser). */
+int ptc_sql_pg_check(const char *loc, char *why, size_t whylen);
+
 /* Sets c->err (printf-style). */
 void ptc_sql_set_err(ptc_sql *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

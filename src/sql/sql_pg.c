@@ -9,11 +9,18 @@
  *
  * Text parameters are sent in binary format (the bytes and a length: no
  * copy to NUL-terminate, no quoting), integers as text.  Notices (DROP ...
- * IF EXISTS) are not printed. */
+ * IF EXISTS) are not printed.
+ *
+ * libpq is loaded (dlopen) the first time a PostgreSQL location is used,
+ * not linked: it brings a dozen libraries (TLS, Kerberos, LDAP) whose
+ * loading doubled the start-up time of every ptc command, SQLite ones
+ * included (4.9 -> 9.5 ms a command). */
 #include "sql_int.h"
 #include "ptc/buf.h"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +29,70 @@
 /* The run lock's advisory key (pg_locks: classid, objid). */
 #define LOCK_CLASS 7370
 #define LOCK_OBJ   1
+
+/* ---- libpq, loaded on first use -------------------------------------------- */
+
+#define PQ_FUNCS(X) \
+    X(PQclear) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQdescribePrepared) \
+    X(PQenterPipelineMode) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQexitPipelineMode) \
+    X(PQfinish) X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) \
+    X(PQnfields) X(PQnparams) X(PQntuples) X(PQpipelineSync) X(PQprepare) X(PQresultErrorMessage) \
+    X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetNoticeProcessor) X(PQsetSingleRowMode) \
+    X(PQstatus)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+    PQ_FUNCS(X)
+#undef X
+} pq;
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static char pq_error[256];
+
+static void pq_load_once(void)
+{
+    void *h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(pq_error, sizeof pq_error, "PostgreSQL needs libpq (Debian: apt-get install libpq5): %s", dlerror());
+        return;
+    }
+#define X(f) if (!(*(void **)&pq.f = dlsym(h, #f))) \
+        snprintf(pq_error, sizeof pq_error, "libpq.so.5 lacks %s (libpq 14 or later is needed)", #f);
+    PQ_FUNCS(X)
+#undef X
+}
+
+/* 0 with libpq ready, or -1 with why. */
+static int pq_load(char *why, size_t whylen)
+{
+    pthread_once(&pq_once, pq_load_once);
+    if (!pq_error[0]) return 0;
+    snprintf(why, whylen, "%s", pq_error);
+    return -1;
+}
+
+int ptc_sql_pg_check(const char *loc, char *why, size_t whylen)
+{
+    if (pq_load(why, whylen) != 0) return -1;
+    char *err = NULL;
+    PQconninfoOption *opts = pq.PQconninfoParse(loc, &err);
+    if (!opts) {
+        /* libpq's message may quote the string: say ours without it. */
+        snprintf(why, whylen, "not a valid PostgreSQL connection string%s%s", err ? ": " : "",
+                 err ? strtok(err, "\n") : "");
+        pq.PQfreemem(err);
+        return -1;
+    }
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0]) {
+            snprintf(why, whylen, "a password in the PostgreSQL connection string would show in `ps`, "
+                     "in shell history and in messages: put it in ~/.pgpass (or the file PGPASSFILE names)");
+            rc = -1;
+        }
+    }
+    pq.PQconninfoFree(opts);
+    return rc;
+}
 
 typedef struct pg_stmt {
     char name[24];
@@ -48,26 +119,27 @@ static int pg_open(ptc_sql *c, const char *loc, int flags, int timeout_ms, const
                    char *why, size_t whylen)
 {
     (void)flags;
+    if (pq_load(why, whylen) != 0) return -1;
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", timeout_ms < 1000 ? 1 : timeout_ms / 1000);
     const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
     const char *vals[] = {loc, app ? app : "ptc", timeout, NULL};
     pg_conn *p = ptc_xcalloc(1, sizeof *p);
-    p->h = PQconnectdbParams(keys, vals, 1);
+    p->h = pq.PQconnectdbParams(keys, vals, 1);
     c->h = p;
-    if (!p->h || PQstatus(p->h) != CONNECTION_OK) {
-        ptc_sql_set_err(c, "%s", p->h ? PQerrorMessage(p->h) : "out of memory");
+    if (!p->h || pq.PQstatus(p->h) != CONNECTION_OK) {
+        ptc_sql_set_err(c, "%s", p->h ? pq.PQerrorMessage(p->h) : "out of memory");
         snprintf(why, whylen, "%s: cannot connect: %s", loc, c->err);
         return -1;
     }
-    PQsetNoticeProcessor(p->h, quiet_notice, NULL);
+    pq.PQsetNoticeProcessor(p->h, quiet_notice, NULL);
     return 0;
 }
 
 static void pg_close(ptc_sql *c)
 {
     pg_conn *p = c->h;
-    PQfinish(p->h);
+    pq.PQfinish(p->h);
     free(p);
     c->h = NULL;
 }
@@ -76,23 +148,23 @@ static void pg_close(ptc_sql *c)
 static void batch_sync(ptc_sql *c, pg_stmt *s)
 {
     pg_conn *p = c->h;
-    if (PQpipelineSync(p->h) != 1) {
-        if (!p->batch_failed) ptc_sql_set_err(c, "%s", PQerrorMessage(p->h));
+    if (pq.PQpipelineSync(p->h) != 1) {
+        if (!p->batch_failed) ptc_sql_set_err(c, "%s", pq.PQerrorMessage(p->h));
         p->batch_failed = 1;
         return;
     }
     for (;;) {
-        PGresult *r = PQgetResult(p->h);
+        PGresult *r = pq.PQgetResult(p->h);
         if (!r) continue;               /* between one query's results and the next */
-        ExecStatusType t = PQresultStatus(r);
+        ExecStatusType t = pq.PQresultStatus(r);
         if (t == PGRES_FATAL_ERROR && !p->batch_failed) {
-            ptc_sql_set_err(c, "%s", PQresultErrorMessage(r));
+            ptc_sql_set_err(c, "%s", pq.PQresultErrorMessage(r));
             p->batch_failed = 1;
         }
-        PQclear(r);
+        pq.PQclear(r);
         if (t == PGRES_PIPELINE_SYNC) break;
-        if (PQstatus(p->h) != CONNECTION_OK) {
-            if (!p->batch_failed) ptc_sql_set_err(c, "%s", PQerrorMessage(p->h));
+        if (pq.PQstatus(p->h) != CONNECTION_OK) {
+            if (!p->batch_failed) ptc_sql_set_err(c, "%s", pq.PQerrorMessage(p->h));
             p->batch_failed = 1;
             break;
         }
@@ -103,7 +175,7 @@ static void batch_sync(ptc_sql *c, pg_stmt *s)
 static void drain(PGconn *h)
 {
     PGresult *r;
-    while ((r = PQgetResult(h))) PQclear(r);
+    while ((r = pq.PQgetResult(h))) pq.PQclear(r);
 }
 
 /* Makes the connection ready for another command: ends a batch (-1 when it
@@ -115,12 +187,12 @@ static int pg_idle(ptc_sql *c)
         ptc_sql_stmt *bst = c->batch;
         pg_stmt *s = bst->h;
         if (s->queued) batch_sync(c, s);
-        PQexitPipelineMode(p->h);
+        pq.PQexitPipelineMode(p->h);
         c->batch = NULL;
     }
     if (p->busy) {
         pg_stmt *s = p->busy->h;
-        PQclear(s->row);
+        pq.PQclear(s->row);
         s->row = NULL;
         drain(p->h);
         s->state = 2;
@@ -135,31 +207,31 @@ static int pg_idle(ptc_sql *c)
 
 static int result_ok(ptc_sql *c, PGresult *r)
 {
-    ExecStatusType t = PQresultStatus(r);
+    ExecStatusType t = pq.PQresultStatus(r);
     int ok = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
-    if (!ok) ptc_sql_set_err(c, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(conn_of(c)));
-    PQclear(r);
+    if (!ok) ptc_sql_set_err(c, "%s", r ? pq.PQresultErrorMessage(r) : pq.PQerrorMessage(conn_of(c)));
+    pq.PQclear(r);
     return ok ? 0 : -1;
 }
 
 static int pg_exec(ptc_sql *c, const char *sql)
 {
     if (pg_idle(c) != 0) return -1;
-    return result_ok(c, PQexec(conn_of(c), sql));
+    return result_ok(c, pq.PQexec(conn_of(c), sql));
 }
 
 static int pg_has_table(ptc_sql *c, const char *name)
 {
     if (pg_idle(c) != 0) return -1;
     const char *vals[1] = {name};
-    PGresult *r = PQexecParams(conn_of(c), "SELECT to_regclass($1::text) IS NOT NULL", 1, NULL, vals,
+    PGresult *r = pq.PQexecParams(conn_of(c), "SELECT to_regclass($1::text) IS NOT NULL", 1, NULL, vals,
                                NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    if (pq.PQresultStatus(r) != PGRES_TUPLES_OK || pq.PQntuples(r) != 1) {
         result_ok(c, r);
         return -1;
     }
-    int found = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
+    int found = pq.PQgetvalue(r, 0, 0)[0] == 't';
+    pq.PQclear(r);
     return found;
 }
 
@@ -170,11 +242,11 @@ static int pg_prepare(ptc_sql_stmt *st, const char *sql)
     pg_stmt *s = ptc_xcalloc(1, sizeof *s);
     snprintf(s->name, sizeof s->name, "ptc_%u", ++c->next_stmt);
     PGconn *h = conn_of(c);
-    if (result_ok(c, PQprepare(h, s->name, sql, 0, NULL)) != 0) goto bad;
-    PGresult *d = PQdescribePrepared(h, s->name);
-    if (PQresultStatus(d) != PGRES_COMMAND_OK) { result_ok(c, d); goto bad; }
-    s->nparams = PQnparams(d);
-    PQclear(d);
+    if (result_ok(c, pq.PQprepare(h, s->name, sql, 0, NULL)) != 0) goto bad;
+    PGresult *d = pq.PQdescribePrepared(h, s->name);
+    if (pq.PQresultStatus(d) != PGRES_COMMAND_OK) { result_ok(c, d); goto bad; }
+    s->nparams = pq.PQnparams(d);
+    pq.PQclear(d);
     if (s->nparams > PTC_SQL_MAX_PARAMS) { ptc_sql_set_err(c, "too many parameters"); goto bad; }
     st->h = s;
     return 0;
@@ -203,8 +275,8 @@ static void pg_bind_int64(ptc_sql_stmt *st, int i, int64_t v)
 static int send(ptc_sql_stmt *st)
 {
     pg_stmt *s = st->h;
-    if (PQsendQueryPrepared(conn_of(st->c), s->name, s->nparams, s->vals, s->lens, s->fmts, 0) == 1) return 0;
-    ptc_sql_set_err(st->c, "%s", PQerrorMessage(conn_of(st->c)));
+    if (pq.PQsendQueryPrepared(conn_of(st->c), s->name, s->nparams, s->vals, s->lens, s->fmts, 0) == 1) return 0;
+    ptc_sql_set_err(st->c, "%s", pq.PQerrorMessage(conn_of(st->c)));
     return -1;
 }
 
@@ -215,8 +287,8 @@ static int step_batch(ptc_sql_stmt *st)
     pg_stmt *s = st->h;
     if (c->batch != st) {
         if (pg_idle(c) != 0) return -1;
-        if (PQenterPipelineMode(p->h) != 1) {
-            ptc_sql_set_err(c, "%s", PQerrorMessage(p->h));
+        if (pq.PQenterPipelineMode(p->h) != 1) {
+            ptc_sql_set_err(c, "%s", pq.PQerrorMessage(p->h));
             return -1;
         }
         c->batch = st;
@@ -232,14 +304,14 @@ static int next_row(ptc_sql_stmt *st)
 {
     pg_conn *p = st->c->h;
     pg_stmt *s = st->h;
-    PQclear(s->row);
+    pq.PQclear(s->row);
     s->row = NULL;
-    PGresult *r = PQgetResult(p->h);
-    ExecStatusType t = PQresultStatus(r);
+    PGresult *r = pq.PQgetResult(p->h);
+    ExecStatusType t = pq.PQresultStatus(r);
     if (t == PGRES_SINGLE_TUPLE) { s->row = r; return PTC_SQL_ROW; }
     int rc = t == PGRES_TUPLES_OK || t == PGRES_COMMAND_OK ? PTC_SQL_DONE : -1;
-    if (rc < 0) ptc_sql_set_err(st->c, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(p->h));
-    PQclear(r);
+    if (rc < 0) ptc_sql_set_err(st->c, "%s", r ? pq.PQresultErrorMessage(r) : pq.PQerrorMessage(p->h));
+    pq.PQclear(r);
     drain(p->h);
     s->state = 2;
     p->busy = NULL;
@@ -253,7 +325,7 @@ static int pg_step(ptc_sql_stmt *st)
     if (s->state == 2) return PTC_SQL_DONE;
     if (s->state == 0) {
         if (pg_idle(st->c) != 0 || send(st) != 0) return -1;
-        PQsetSingleRowMode(conn_of(st->c));
+        pq.PQsetSingleRowMode(conn_of(st->c));
         ((pg_conn *)st->c->h)->busy = st;
         s->state = 1;
     }
@@ -263,15 +335,15 @@ static int pg_step(ptc_sql_stmt *st)
 static const char *pg_text(ptc_sql_stmt *st, int i, int *len)
 {
     pg_stmt *s = st->h;
-    if (!s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i)) return NULL;
-    *len = PQgetlength(s->row, 0, i);
-    return PQgetvalue(s->row, 0, i);
+    if (!s->row || i >= pq.PQnfields(s->row) || pq.PQgetisnull(s->row, 0, i)) return NULL;
+    *len = pq.PQgetlength(s->row, 0, i);
+    return pq.PQgetvalue(s->row, 0, i);
 }
 
 static int pg_is_null(ptc_sql_stmt *st, int i)
 {
     pg_stmt *s = st->h;
-    return !s->row || i >= PQnfields(s->row) || PQgetisnull(s->row, 0, i);
+    return !s->row || i >= pq.PQnfields(s->row) || pq.PQgetisnull(s->row, 0, i);
 }
 
 static void pg_reset(ptc_sql_stmt *st)
@@ -279,7 +351,7 @@ static void pg_reset(ptc_sql_stmt *st)
     pg_conn *p = st->c->h;
     pg_stmt *s = st->h;
     if (p->busy == st) pg_idle(st->c);
-    PQclear(s->row);
+    pq.PQclear(s->row);
     s->row = NULL;
     s->state = 0;
 }
@@ -291,10 +363,10 @@ static int pg_finalize(ptc_sql_stmt *st)
     pg_stmt *s = st->h;
     int rc = 0;
     if (c->batch == st || p->busy == st) rc = pg_idle(c);
-    PQclear(s->row);
+    pq.PQclear(s->row);
     char sql[48];
     snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
-    if (PQstatus(p->h) == CONNECTION_OK) PQclear(PQexec(p->h, sql));
+    if (pq.PQstatus(p->h) == CONNECTION_OK) pq.PQclear(pq.PQexec(p->h, sql));
     free(s);
     return rc;
 }
@@ -307,13 +379,13 @@ static void lock_holder(ptc_sql *c, char *who, size_t wholen)
         "coalesce(host(a.client_addr), 'the local socket'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') "
         "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.classid = 7370 AND l.objid = 1 AND l.granted LIMIT 1";
-    PGresult *r = PQexec(conn_of(c), sql);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        snprintf(who, wholen, "%s (server pid %s, connected from %s since %s)", PQgetvalue(r, 0, 0),
-                 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+    PGresult *r = pq.PQexec(conn_of(c), sql);
+    if (pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1)
+        snprintf(who, wholen, "%s (server pid %s, connected from %s since %s)", pq.PQgetvalue(r, 0, 0),
+                 pq.PQgetvalue(r, 0, 1), pq.PQgetvalue(r, 0, 2), pq.PQgetvalue(r, 0, 3));
     else
         snprintf(who, wholen, "another session");
-    PQclear(r);
+    pq.PQclear(r);
 }
 
 static int pg_run_lock(ptc_sql *c, int nonblock, int quiet, char *who, size_t wholen)
@@ -321,16 +393,16 @@ static int pg_run_lock(ptc_sql *c, int nonblock, int quiet, char *who, size_t wh
     if (pg_idle(c) != 0) return -1;
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%d, %d)", LOCK_CLASS, LOCK_OBJ);
-    PGresult *r = PQexec(conn_of(c), sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) { result_ok(c, r); return -1; }
-    int got = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
+    PGresult *r = pq.PQexec(conn_of(c), sql);
+    if (pq.PQresultStatus(r) != PGRES_TUPLES_OK) { result_ok(c, r); return -1; }
+    int got = pq.PQgetvalue(r, 0, 0)[0] == 't';
+    pq.PQclear(r);
     if (got) return 1;
     lock_holder(c, who, wholen);
     if (nonblock) return 0;
     if (!quiet) fprintf(stderr, "ptc: waiting for %s, which is writing the phone table at %s\n", who, c->where);
     snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d, %d)", LOCK_CLASS, LOCK_OBJ);
-    return result_ok(c, PQexec(conn_of(c), sql)) == 0 ? 1 : -1;
+    return result_ok(c, pq.PQexec(conn_of(c), sql)) == 0 ? 1 : -1;
 }
 
 const ptc_sql_ops ptc_sql_pg_ops = {
