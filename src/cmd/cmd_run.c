@@ -48,6 +48,8 @@ static const char usage_text[] =
     "      --cache-dir DIR     Bytecode cache (default ~/.cache/ptc)\n"
     "      --notify            After a successful run (and -r), make the phones whose\n"
     "                          files changed fetch them (ptc notify --changed)\n"
+    "      --audit-db FILE|URL ptc serve's fetch audit, for --notify (default\n"
+    "                          PHONEPROV_AUDIT_DB or /mnt/kd/phoneprov-audit.sqlite3)\n"
     "  -n, --dry-run           Print what would be created, changed or left unchanged\n"
     "  -q, --quiet             Print errors only\n"
     "  -v, --verbose           Name every file written, and cache misses\n"
@@ -57,7 +59,7 @@ static const char usage_text[] =
 
 typedef struct {
     int auto_pass, only_pass, force, partial, reload, only_reload, dry_run, quiet, verbose, notify;
-    const char *if_name, *root, *rc, *db, *cache_dir, *list;
+    const char *if_name, *root, *rc, *db, *audit, *cache_dir, *list;
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a)
@@ -70,7 +72,8 @@ static int parse_args(int argc, char **argv, run_args *a)
         {"root", required_argument, NULL, 1}, {"rc", required_argument, NULL, 2},
         {"db", required_argument, NULL, 3}, {"cache-dir", required_argument, NULL, 4},
         {"dry-run", no_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'}, {"notify", no_argument, NULL, 5}, {NULL, 0, NULL, 0}
+        {"verbose", no_argument, NULL, 'v'}, {"notify", no_argument, NULL, 5},
+        {"audit-db", required_argument, NULL, 6}, {NULL, 0, NULL, 0}
     };
     optind = 1;
     int c;
@@ -89,6 +92,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         case 3: a->db = optarg; break;
         case 4: a->cache_dir = optarg; break;
         case 5: a->notify = 1; break;
+        case 6: a->audit = optarg; break;
         case 'n': a->dry_run = 1; break;
         case 'q': a->quiet = 1; break;
         case 'v': a->verbose = 1; break;
@@ -159,11 +163,11 @@ static int reload(const ptc_cfg *cfg, int quiet, ptc_diag *diag)
 
 /* ptc notify --changed, in-process: the phones whose fetched files this run
  * (or an earlier one) changed.  0, or -1 when a notify failed. */
-static int notify_changed(const ptc_cfg *cfg, const char *db, ptc_diag *diag)
+static int notify_changed(const ptc_cfg *cfg, const char *db, const char *audit_opt, ptc_diag *diag)
 {
     ptc_notify_set set;
     if (ptc_notify_load(&set, db, diag) != 0) return -1;
-    char *audit = ptc_cfg_audit_db(cfg, NULL);
+    char *audit = ptc_cfg_audit_db(cfg, audit_opt);
     char *base = ptc_cfg_path(cfg, ptc_cfg_base_dir(cfg));
     ptc_notify_opts o = {.via = PTC_NOTIFY_CLI, .rate = 20, .out = stdout};
     int failed = 0;
@@ -318,7 +322,9 @@ static int generate(const run_args *a, ptc_cfg *cfg, ptc_cache *cache, const cha
 int ptc_cmd_run(int argc, char **argv)
 {
     run_args a = {0};
-    if (parse_args(argc, argv, &a) != 0 || ptc_cmd_check_db("run", "--db", a.db) != 0) return PTC_EXIT_ERROR;
+    if (parse_args(argc, argv, &a) != 0 || ptc_cmd_check_db("run", "--db", a.db) != 0 ||
+        ptc_cmd_check_db("run", "--audit-db", a.audit) != 0)
+        return PTC_EXIT_ERROR;
     ptc_diag diag;
     ptc_diag_init(&diag, stderr);
     diag.show_warnings = a.verbose;
@@ -350,7 +356,7 @@ int ptc_cmd_run(int argc, char **argv)
     if (!a.dry_run && take_lock(&lock, state, db, &made, &diag) != 0) goto out;
     rc = generate(&a, &cfg, &cache, ip, db, &diag);
     if (rc == PTC_EXIT_OK && a.reload && !a.dry_run) reload(&cfg, a.quiet, &diag);
-    if (rc == PTC_EXIT_OK && a.notify && !a.dry_run && notify_changed(&cfg, db, &diag) != 0) rc = PTC_EXIT_ERROR;
+    if (rc == PTC_EXIT_OK && a.notify && !a.dry_run && notify_changed(&cfg, db, a.audit, &diag) != 0) rc = PTC_EXIT_ERROR;
 out:
     ptc_runlock_release(&lock);
     if (state) untake_dirs(state, made);

@@ -291,6 +291,15 @@ PATH=$BIN:$PATH NOTIFY_LOG=$T_WORK/notify.log "$PTC" notify --root "$rp" --db "$
   --changed --dry-run >"$T_WORK/out" 2>&1
 expect_eq "notify --changed over PostgreSQL: exit status" "$?" 0
 check "notify --changed: the desk phones whose files changed" grep -q '00:11:22:33:44:01 .*would' "$T_WORK/out"
+sed -i 's|changed$|changed again|' "$rp/mnt/kd/phoneprov/templates/desk.conf"
+: >"$T_WORK/notify.log"
+PATH=$BIN:$PATH NOTIFY_LOG=$T_WORK/notify.log ptc_run "$rp" --db "$PG_URL" --audit-db "$PG_URL" --notify -q -f \
+  "$T_WORK/list.conf" >"$T_WORK/out" 2>&1
+expect_eq "run --notify --audit-db over PostgreSQL: exit status" "$?" 0
+expect_eq "run --notify: the phones whose fetched files changed, told through Asterisk" "$(sort "$T_WORK/notify.log")" \
+  "sip notify acme-check-cfg 601_4401
+sip notify acme-check-cfg 602_4402
+sip notify acme-check-cfg 610_440a"
 
 # ---- ptc web over PostgreSQL: Generate, the status page, a run lock held elsewhere -------------
 jv() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=eval(sys.argv[2]); print(json.dumps(r) if isinstance(r,(dict,list,bool)) or r is None else r)' "$1" "$2"; }
