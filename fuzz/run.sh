@@ -52,8 +52,8 @@ fi
 
 # ---- build ------------------------------------------------------------------
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g $SAN -Iinclude -Ibuild/gen $(pkg-config --cflags sqlite3 2>/dev/null)"
-LIBS="$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lpthread"
+CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g $SAN -Iinclude -Ibuild/gen $(pkg-config --cflags sqlite3 libpq 2>/dev/null)"
+LIBS="$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lpthread -ldl"
 # The library the targets link: everything but the commands and the server.
 srcs=()
 for f in src/*/*.c runtime/*.c; do

@@ -158,6 +158,7 @@ void ptc_out_plan_include(ptc_out *O, ptc_src *list, size_t at, int ctx, int tmp
     f->existed = how != OUT_MISSING;
     char *target = how == OUT_LINK ? link_target(O, f->open) : NULL;
     if (target) { free(f->open); f->open = target; }
+    f->via_link = how == OUT_LINK;
     f->fd = f->cmp_fd = -1;
     note_existing(O, f->open, f->existed && !O->o->partial);
 }
@@ -287,12 +288,16 @@ static int compare_file(ptc_out *O, int dirfd, const char *rel, const char *data
     return got == (ssize_t)n && memcmp(O->existing.data, data, n) == 0 ? SAME : DIFFERS;
 }
 
-static int write_temp(ptc_out *O, int dirfd, const char *open_path)
+/* Writes the content beside open_path; with the generation index on, st
+ * is the new file as it will be after its rename (else st_ino is 0). */
+static int write_temp(ptc_out *O, int dirfd, const char *open_path, struct stat *st)
 {
     char *tmp = NULL;
     int err = 0;
     int fd = ptc_mktemp_at(dirfd, open_path, 0640, &tmp);
     if (fd < 0 || ptc_write_all(fd, O->content.data, O->content.len) != 0) err = errno;
+    st->st_ino = 0;
+    if (O->gen && !err && fstat(fd, st) != 0) st->st_ino = 0;
     if (fd >= 0 && close(fd) != 0 && !err) err = errno;
     if (err) ptc_diag_plain(O->diag, PTC_ERROR, "io", "cannot write beside %s: %s", open_path, strerror(err));
     if (tmp) ptc_commit_add(O->commit, tmp, open_path);
@@ -326,10 +331,16 @@ int ptc_out_write_prov(ptc_out *O, const char *path)
     } else if (how == SAME) {
         if (!O->o->dry_run && (*known & PROV_OPEN_TO_ALL)) ptc_pathlist_add(&O->open_to_all, open_path);
         said(O, PTC_FILE_UNCHANGED, path, &O->content);
+        struct stat st;
+        if (O->gen) ptc_gen_file(O->gen, path, fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
     } else {
         said(O, how == DIFFERS ? PTC_FILE_CHANGED : PTC_FILE_CREATED, path, &O->content);
-        if (!O->o->dry_run) rc = write_temp(O, dirfd, open_path);
+        struct stat st;
+        st.st_ino = 0;
+        if (!O->o->dry_run) rc = write_temp(O, dirfd, open_path, &st);
+        if (O->gen) ptc_gen_file(O->gen, path, rc == 0 && st.st_ino ? &st : NULL);
     }
+    if (known && (*known & PROV_LINK)) ptc_gen_spoil(O->gen);
     free(open_path);
     return rc;
 }
@@ -354,13 +365,17 @@ static int finish_include(ptc_out *O, ptc_out_file *f)
         ptc_diag_plain(O->diag, PTC_ERROR, "io", "cannot write %s: %s", f->open, strerror(err));
         return -1;
     }
+    struct stat st;
+    if (f->via_link) ptc_gen_spoil(O->gen);
     if (f->existed && !f->sink.differs) {
         note_unchanged_mode(O, f->open);
         said(O, PTC_FILE_UNCHANGED, f->real, &f->sink.buf);
+        if (O->gen) ptc_gen_file(O->gen, f->real, lstat(f->open, &st) == 0 ? &st : NULL);
         if (f->tmp) { unlink(f->tmp); free(f->tmp); f->tmp = NULL; }
         return 0;
     }
     said(O, f->existed ? PTC_FILE_CHANGED : PTC_FILE_CREATED, f->real, &f->sink.buf);
+    if (O->gen) ptc_gen_file(O->gen, f->real, f->tmp && lstat(f->tmp, &st) == 0 ? &st : NULL);
     if (f->tmp) ptc_commit_add(O->commit, f->tmp, f->open);
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "ptc/cfg.h"
 #include "ptc/commit.h"
 #include "ptc/fsutil.h"
+#include "ptc/gen.h"
 #include "ptc/map.h"
 #include "ptc/run.h"
 #include "ptc/sink.h"
@@ -32,6 +33,7 @@ typedef struct ptc_out_file {   /* an include file ([dialplanN], [sip], [pjsip])
     int hdr_order;              /* template order that chose the header */
     char *hdr_context;          /* dialplan context line, "" for none */
     int existed;
+    int via_link;               /* written through a symbolic link */
     char *tmp;
     int fd, cmp_fd;
     ptc_sink sink;
@@ -54,6 +56,7 @@ typedef struct ptc_out {
     size_t nexists;
     ptc_pathlist dirs;          /* every output directory */
     ptc_pathlist open_to_all;   /* unchanged outputs that others may read */
+    ptc_gen_writer *gen;        /* the generation index being written, or NULL */
 } ptc_out;
 
 void ptc_out_init(ptc_out *O, const ptc_run_opts *o, ptc_cfg *cfg, ptc_diag *diag,

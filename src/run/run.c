@@ -8,6 +8,7 @@
 #include "ptc/commit.h"
 #include "ptc/db.h"
 #include "ptc/fsutil.h"
+#include "ptc/gen.h"
 #include "ptc/plan.h"
 #include "ptc/phone.h"
 #include "ptc/rec.h"
@@ -38,6 +39,10 @@ typedef struct run {
     int table_same;             /* ... which the table already holds */
     ptc_commit commit;
     ptc_db *db;
+    char *gen_path;             /* the generation index (ptc_gen) */
+    uint64_t gen_key;
+    ptc_gen_writer *gen;
+    int replayed;               /* nothing to do: reported from the index */
 } run;
 
 static ptc_tmpl *get_template(run *R, const ptc_rec *r)
@@ -172,13 +177,24 @@ static int write_phones(run *R)
     while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
         if (ptc_rec_parse(R->list, off, len, line, &r, &quiet) != 0) continue;
         if (execute_phone(R, &r) != 0 || cancelled(R)) return -1;
+        ptc_gen_phone(R->gen);
         if (h->progress) h->progress(h->ctx, ++done, R->st->phones);
     }
     return 0;
 }
 
+/* Before anything changes, the old generation index goes; a new one is
+ * written along (not for -p, whose output depends on what was there). */
+static void start_index(run *R)
+{
+    if (R->o->dry_run) return;
+    if (R->o->partial) { if (R->gen_path) unlink(R->gen_path); }
+    else R->out.gen = R->gen = ptc_gen_writer_new(R->gen_path, R->gen_key);
+}
+
 static int execute(run *R)
 {
+    start_index(R);
     if (ptc_out_prepare(&R->out) != 0 || open_table(R) != 0 || write_phones(R) != 0) return -1;
     if (ptc_out_finish_includes(&R->out) != 0) return -1;
     if (R->db && ptc_db_build_end(R->db, R->diag) != 0) return -1;
@@ -190,6 +206,7 @@ static int execute(run *R)
     if (ptc_commit_run(&R->commit, R->diag) != 0) return -1;
     R->st->committed = 1;
     ptc_out_tighten(&R->out);
+    ptc_gen_finish(R->gen, R->any_sql, R->nrows, R->rows_hash, R->o->db_path);
     return 0;
 }
 
@@ -219,6 +236,8 @@ static void free_run(run *R)
     ptc_commit_free(&R->commit);
     ptc_db_close(R->db);
     ptc_src_free(R->list);
+    ptc_gen_writer_free(R->gen);
+    free(R->gen_path);
 }
 
 static void report_existing(run *R)
@@ -255,6 +274,7 @@ static void init_run(run *R, const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cac
     free(dir);
     char *state_dir = ptc_commit_state_dir(cfg, o->db_path);
     ptc_commit_init(&R->commit, state_dir, o->db_path);
+    R->gen_path = ptc_gen_path(cache->dir, state_dir, o->db_path);
     free(state_dir);
     ptc_out_init(&R->out, o, cfg, diag, stats, &R->commit);
 }
@@ -266,6 +286,12 @@ static int read_and_plan(run *R)
     ptc_plan_init(&R->plan, R->list, R->diag);
     if (!R->o->dry_run && !R->o->check_only && ptc_commit_recover(&R->commit, R->diag) != 0)
         return PTC_EXIT_ERROR;
+    /* Shown warnings come from the plan: a replay would not show them. */
+    R->gen_key = ptc_gen_key(R->o, R->cfg, R->list);
+    if (!R->diag->show_warnings && ptc_gen_replay(R->gen_path, R->gen_key, R->o, R->cfg, R->st)) {
+        R->replayed = 1;
+        return PTC_EXIT_OK;
+    }
     plan(R);
     R->st->planned = 1;
     if (R->diag->errors > R->plan.missing) return PTC_EXIT_ERROR;
@@ -280,7 +306,7 @@ int ptc_run(const ptc_run_opts *o, ptc_cfg *cfg, ptc_cache *cache, ptc_diag *dia
     run R;
     init_run(&R, o, cfg, cache, diag, stats);
     int rc = read_and_plan(&R);
-    if (rc == PTC_EXIT_OK && !o->check_only) {
+    if (rc == PTC_EXIT_OK && !o->check_only && !R.replayed) {
         int db_existed = ptc_sql_is_pg(o->db_path) || ptc_exists(o->db_path);
         if (execute(&R) != 0) {
             if (!o->dry_run) ptc_commit_abort(&R.commit);

@@ -233,8 +233,14 @@ hrun secrets-errors 1 "${RUN[@]}" "$r" -v -f "$T_WORK/sec.list"
 modes=$(outputs "$r" | grep -v sqlite3 | (cd "$r/mnt/kd" && xargs stat -c '%a') | sort -u)
 expect_eq "secrets: every output is 0640" "$modes" 640
 check "secrets: the database holds no password" sh -c "! grep -qa SEKRIT '$r/mnt/kd/asterisk-odbc.sqlite3'"
-check "secrets: the cache holds no phone data" sh -c \
-  "! grep -rqaE 'SEKRIT|00:0b:82|000b82|Front.Desk|acct702' '$T_WORK'/cache*"
+check "secrets: the bytecode cache holds no phone data" sh -c \
+  "! find '$T_WORK'/cache* -name '*.ptcb' -exec grep -qaE 'SEKRIT|00:0b:82|000b82|Front.Desk|acct702' {} + "
+# The generation index beside it names the output files (so MACs, in
+# their names), their sizes and mtimes: no password, and only for its user.
+idx=$(find "$T_WORK"/cache* -name 'gen-*.idx' | head -1)
+check "secrets: a generation index was written" test -n "$idx"
+check "secrets: the generation index holds no password" sh -c "! grep -qa SEKRIT '$idx'"
+expect_eq "secrets: the generation index is 0600" "$(stat -c %a "$idx" 2>/dev/null)" 600
 for s in "${SECRETS[@]}"; do
   leaked=$(grep -laF -- "$s" "$T_WORK"/*.out "$T_WORK"/*.err 2>/dev/null | head -3)
   expect_eq "secrets: no output holds a password ($s)" "$leaked" ""
