@@ -321,6 +321,19 @@ if [ "$PROFILE" = 1 ]; then
       callgrind_annotate --inclusive=yes "$PROF/callgrind.out" 2>/dev/null |
         awk '/^ *[0-9,]+ \([ 0-9.]+%\)/ && /\[/ && !/PROGRAM TOTALS|below main|libc_start|:main |ptc_cmd_run|:ptc_run |0x0000/' |
         head -15 | sed 's/^/     /' | tee -a "$OUT"
+      # The reruns over that tree: nothing changed (the generation index's
+      # replay), then one phone's password changed (a full run today).
+      awk '!d && NF >= 4 && $1 !~ /^#/ { $4 = "Changed0ne"; d = 1 } { print }' "$WORK/plist.conf" >"$WORK/plist1.conf"
+      for what in rerun one; do
+        list=$WORK/plist.conf
+        [ $what = one ] && list=$WORK/plist1.conf
+        valgrind --tool=callgrind --callgrind-out-file="$PROF/callgrind-$what.out" \
+          "$PTC" run -q -f --root "$WORK/pr" --cache-dir "$CACHE" "$list" >/dev/null 2>>"$PROF/callgrind.log" ||
+          fail "ptc run -f under callgrind"
+        t=$(grep -m1 '^summary:\|^totals:' "$PROF/callgrind-$what.out" | awk '{print $2}')
+        say "   callgrind, $([ $what = rerun ] && echo 'no-change rerun' || echo 'rerun, one phone changed'):" \
+          "$(awk -v t="$t" -v f="$total" -v n=$PN 'BEGIN { printf "%.0f instructions per phone, %.3f of the first run", t / n, t / f }')"
+      done
       rm -rf "$WORK/pr"
     else
       say "   valgrind not installed: no user-space profile"
