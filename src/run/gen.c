@@ -277,7 +277,7 @@ ptc_gen_writer *ptc_gen_writer_new(const char *path, uint64_t key)
     ptc_buf t = PTC_BUF_INIT;
     ptc_buf_printf(&t, "%s.new", path);
     w->tmp = (char *)ptc_buf_cstr(&t);
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || !(w->f = fdopen(fd, "w"))) {
         if (fd >= 0) close(fd);
         ptc_gen_writer_free(w);
