@@ -287,7 +287,7 @@ static int read_and_plan(run *R)
     if (!R->o->dry_run && !R->o->check_only && ptc_commit_recover(&R->commit, R->diag) != 0)
         return PTC_EXIT_ERROR;
     /* Shown warnings come from the plan: a replay would not show them. */
-    R->gen_key = ptc_gen_key(R->o, R->cfg, R->list);
+    R->gen_key = R->o->check_only ? 0 : ptc_gen_key(R->o, R->cfg, R->list);
     if (!R->diag->show_warnings && ptc_gen_replay(R->gen_path, R->gen_key, R->o, R->cfg, R->st)) {
         R->replayed = 1;
         return PTC_EXIT_OK;

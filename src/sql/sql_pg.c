@@ -38,7 +38,7 @@
     X(PQfinish) X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) \
     X(PQnfields) X(PQnparams) X(PQntuples) X(PQpipelineSync) X(PQprepare) X(PQresultErrorMessage) \
     X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetNoticeProcessor) X(PQsetSingleRowMode) \
-    X(PQstatus)
+    X(PQstatus) X(PQcmdStatus)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -217,7 +217,16 @@ static int result_ok(ptc_sql *c, PGresult *r)
 static int pg_exec(ptc_sql *c, const char *sql)
 {
     if (pg_idle(c) != 0) return -1;
-    return result_ok(c, pq.PQexec(conn_of(c), sql));
+    PGresult *r = pq.PQexec(conn_of(c), sql);
+    /* COMMIT of a transaction an earlier error aborted "succeeds" as a
+     * ROLLBACK: that is a failure here. */
+    if (strcmp(sql, "COMMIT") == 0 && pq.PQresultStatus(r) == PGRES_COMMAND_OK &&
+        strcmp(pq.PQcmdStatus(r), "ROLLBACK") == 0) {
+        ptc_sql_set_err(c, "the transaction was rolled back by an earlier error");
+        pq.PQclear(r);
+        return -1;
+    }
+    return result_ok(c, r);
 }
 
 static int pg_has_table(ptc_sql *c, const char *name)
@@ -366,7 +375,8 @@ static int pg_finalize(ptc_sql_stmt *st)
     pq.PQclear(s->row);
     char sql[48];
     snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
-    if (pq.PQstatus(p->h) == CONNECTION_OK) pq.PQclear(pq.PQexec(p->h, sql));
+    /* (Not while another statement pipelines: it goes with the session.) */
+    if (!c->batch && !p->busy && pq.PQstatus(p->h) == CONNECTION_OK) pq.PQclear(pq.PQexec(p->h, sql));
     free(s);
     return rc;
 }
