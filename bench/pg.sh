@@ -18,6 +18,8 @@ export PTC
 source "$REPO/tests/lib.sh"
 source "$REPO/tests/pg.sh"
 trap 'pg_stop; rm -rf "$T_WORK"' EXIT
+# (a test stopped from outside still stops its server)
+trap 'exit 143' TERM INT HUP
 pg_available && [ -x /usr/bin/time ] || { echo "bench/pg.sh: PostgreSQL or /usr/bin/time missing; skipped"; exit 0; }
 pg_start || { echo "bench/pg.sh: the private PostgreSQL did not start" >&2; exit 1; }
 mkdir -p "$REPO/build/bench"

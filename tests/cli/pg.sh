@@ -9,6 +9,8 @@ source "$(dirname "$0")/../lib.sh"
 source "$TESTS_DIR/pg.sh"
 source "$TESTS_DIR/fixtures/run/common.sh"
 trap 'jobs -p | xargs -r kill 2>/dev/null; pg_stop; [ -n "${KEEP:-}" ] && cp -r "$T_WORK" /tmp/pgkeep; rm -rf "$T_WORK"' EXIT
+# (a test stopped from outside still stops its server)
+trap 'exit 143' TERM INT HUP
 
 if ! pg_available; then
   echo "pg: SKIPPED: PostgreSQL's server is not installed (apt-get install postgresql)"
