@@ -53,11 +53,15 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 all: deps $(B)/ptc
 
 # ---- dependencies -----------------------------------------------------------
+# $(call missing_pkgs,PACKAGES): shell that sets $missing to those of
+# PACKAGES that dpkg does not have installed.
+missing_pkgs = missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done
+
 # Installs what a fresh Debian machine lacks (as root), or says the command.
 deps:
-	@missing=""; for p in $(DEP_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
+	@$(call missing_pkgs,$(DEP_PKGS)); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "deps: installing$$missing"; \
@@ -111,9 +115,7 @@ $(B)/tests/%: tests/%.c $(B)/libptc.a tests/testutil.h
 # own where systemd runs; the tests never use it).
 TEST_DEP_PKGS := postgresql
 test-deps:
-	@missing=""; for p in $(TEST_DEP_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
+	@$(call missing_pkgs,$(TEST_DEP_PKGS)); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "test-deps: installing$$missing"; \

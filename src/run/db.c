@@ -81,14 +81,22 @@ static int exec(ptc_db *db, const char *sql, ptc_diag *diag)
     return -1;
 }
 
-/* "ptc on HOST pid N": what pg_stat_activity (and a waiting run) shows. */
-static const char *app_name(void)
+/* "ptc on HOST pid N": what pg_stat_activity (and a waiting run) shows.
+ * Made once: ptc serve's threads ask for it too. */
+static char app_name_buf[128];
+
+static void make_app_name(void)
 {
-    static char name[128];
     char host[64] = "";
     gethostname(host, sizeof host - 1);
-    snprintf(name, sizeof name, "ptc on %s pid %ld", host[0] ? host : "?", (long)getpid());
-    return name;
+    snprintf(app_name_buf, sizeof app_name_buf, "ptc on %s pid %ld", host[0] ? host : "?", (long)getpid());
+}
+
+static const char *app_name(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, make_app_name);
+    return app_name_buf;
 }
 
 ptc_db *ptc_db_open(const char *path, int timeout_ms, ptc_diag *diag)

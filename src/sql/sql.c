@@ -126,11 +126,7 @@ const char *ptc_sql_text(ptc_sql_stmt *st, int i, int *len)
     return s ? s : "";
 }
 
-int64_t ptc_sql_int64(ptc_sql_stmt *st, int i)
-{
-    const char *s = ptc_sql_text(st, i, NULL);
-    return strtoll(s, NULL, 10);
-}
+int64_t ptc_sql_int64(ptc_sql_stmt *st, int i) { return st->c->ops->int64(st, i); }
 
 int ptc_sql_is_null(ptc_sql_stmt *st, int i) { return st->c->ops->is_null(st, i); }
 void ptc_sql_reset(ptc_sql_stmt *st) { st->c->ops->reset(st); }

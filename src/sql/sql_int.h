@@ -22,6 +22,7 @@ typedef struct ptc_sql_ops {
     void (*bind_int64)(ptc_sql_stmt *st, int i, int64_t v);
     int  (*step)(ptc_sql_stmt *st);
     const char *(*text)(ptc_sql_stmt *st, int i, int *len);
+    int64_t (*int64)(ptc_sql_stmt *st, int i);
     int  (*is_null)(ptc_sql_stmt *st, int i);
     void (*reset)(ptc_sql_stmt *st);
     int  (*finalize)(ptc_sql_stmt *st);

@@ -349,6 +349,14 @@ static const char *pg_text(ptc_sql_stmt *st, int i, int *len)
     return pq.PQgetvalue(s->row, 0, i);
 }
 
+/* PostgreSQL sends text (the statements ask for no binary results). */
+static int64_t pg_col_int64(ptc_sql_stmt *st, int i)
+{
+    int n;
+    const char *s = pg_text(st, i, &n);
+    return s ? strtoll(s, NULL, 10) : 0;
+}
+
 static int pg_is_null(ptc_sql_stmt *st, int i)
 {
     pg_stmt *s = st->h;
@@ -418,6 +426,6 @@ static int pg_run_lock(ptc_sql *c, int nonblock, int quiet, char *who, size_t wh
 const ptc_sql_ops ptc_sql_pg_ops = {
     .kind = PTC_SQL_PG, .open = pg_open, .close = pg_close, .exec = pg_exec, .begin_sql = "BEGIN",
     .has_table = pg_has_table, .prepare = pg_prepare, .bind_text = pg_bind_text, .bind_int64 = pg_bind_int64,
-    .step = pg_step, .text = pg_text, .is_null = pg_is_null, .reset = pg_reset, .finalize = pg_finalize,
+    .step = pg_step, .text = pg_text, .int64 = pg_col_int64, .is_null = pg_is_null, .reset = pg_reset, .finalize = pg_finalize,
     .run_lock = pg_run_lock,
 };

@@ -111,6 +111,12 @@ static const char *lite_text(ptc_sql_stmt *st, int i, int *len)
     return v;
 }
 
+/* SQLite's own integer: no round trip through text on the table's every row. */
+static int64_t lite_col_int64(ptc_sql_stmt *st, int i)
+{
+    return (int64_t)sqlite3_column_int64(((lite_stmt *)st->h)->h, i);
+}
+
 static int lite_is_null(ptc_sql_stmt *st, int i)
 {
     return sqlite3_column_type(((lite_stmt *)st->h)->h, i) == SQLITE_NULL;
@@ -138,6 +144,6 @@ static int lite_run_lock(ptc_sql *c, int nonblock, int quiet, char *who, size_t 
 const ptc_sql_ops ptc_sql_sqlite_ops = {
     .kind = PTC_SQL_SQLITE, .open = lite_open, .close = lite_close, .exec = lite_exec,
     .begin_sql = "BEGIN IMMEDIATE", .has_table = lite_has_table, .prepare = lite_prepare,
-    .bind_text = lite_bind_text, .bind_int64 = lite_bind_int64, .step = lite_step, .text = lite_text,
+    .bind_text = lite_bind_text, .bind_int64 = lite_bind_int64, .step = lite_step, .text = lite_text, .int64 = lite_col_int64,
     .is_null = lite_is_null, .reset = lite_reset, .finalize = lite_finalize, .run_lock = lite_run_lock,
 };
