@@ -256,14 +256,14 @@ mklist "$W/k2.list" 10 J
 run "$r" "$W/k1.list"
 db=$r/mnt/kd/asterisk-odbc.sqlite3
 mkfifo "$W/hold"
-sqlite3 "$db" <"$W/hold" >/dev/null 2>&1 &
+sqlite3 -bail "$db" <"$W/hold" >/dev/null 2>&1 &
 holder=$!
 exec 7>"$W/hold"
-echo 'BEGIN EXCLUSIVE; SELECT count(*) FROM sqlite_master;' >&7
-for _ in $(seq 50); do                      # until the lock is really held
-  sqlite3 "$db" 'SELECT 1 FROM sqlite_master LIMIT 1' >/dev/null 2>&1 || break
-  sleep 0.05
-done
+# The holder waits for its lock (.timeout) and says when it has it: probing the lock from a
+# third process raced with the holder's BEGIN (each saw the other's lock, and neither held it).
+printf '.timeout 10000\nBEGIN EXCLUSIVE;\n.system touch %s\n' "$W/held" >&7
+for _ in $(seq 200); do [ -e "$W/held" ] && break; sleep 0.05; done
+check "locked database: the other process holds the lock" test -e "$W/held"
 ( sleep 2; echo 'COMMIT;' >&7; exec 7>&- ) &
 t0=$(ms); run "$r" -f "$W/k2.list" 2>"$W/locked.err"; st=$?; t1=$(ms)
 exec 7>&-
