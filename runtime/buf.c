@@ -160,8 +160,11 @@ void ptc_buf_wipe(ptc_buf *b)
  * same on every host; one load on the hosts we run on. */
 static inline uint64_t load_le64(const unsigned char *s)
 {
-    uint64_t w = 0;
-    for (int i = 7; i >= 0; i--) w = w << 8 | s[i];
+    uint64_t w;
+    memcpy(&w, s, sizeof w);    /* one load: GCC did not merge a byte loop */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
     return w;
 }
 
