@@ -63,6 +63,11 @@ int ptc_db_drop_build(ptc_db *db, ptc_diag *diag);
  * fed from a run's plan or read back from the table: a rerun that would
  * write the same rows leaves the table (and the file) alone. */
 uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *row);
+/* ... made of two parts: the row's digest (its fields without the id),
+ * which the generation index keeps for each phone, and the chaining of
+ * digests in id order: row_hash(h, id, r) = row_hash_digest(h, id, digest(r)). */
+uint64_t ptc_db_row_digest(const ptc_db_row *row);
+uint64_t ptc_db_row_hash_digest(uint64_t h, long id, uint64_t digest);
 /* The hash of the current phoneprov table into *h and its row count into
  * *rows; -1 when there is no such table or it is not the original's. */
 int ptc_db_table_hash(ptc_db *db, uint64_t *h, long *rows);

@@ -270,19 +270,18 @@ static size_t len_of(const char *s, int n)
     return n >= 0 ? (size_t)n : s ? strlen(s) : 0;
 }
 
-/* A row as one line, "id<TAB>ext<TAB>...<TAB>sip_driver<TAB>\n", hashed
- * whole (the hash is not the same fed in other pieces). */
-uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
+/* A row without its id as one line, "ext<TAB>...<TAB>sip_driver<TAB>\n",
+ * hashed whole (the hash is not the same fed in other pieces). */
+uint64_t ptc_db_row_digest(const ptc_db_row *r)
 {
-    size_t need = 2 * 24 + 12 + len_of(r->ext, r->ext_len) + len_of(r->cid_name, r->cid_name_len) +
+    size_t need = 24 + 12 + len_of(r->ext, r->ext_len) + len_of(r->cid_name, r->cid_name_len) +
                   len_of(r->cid_num, r->cid_num_len) + len_of(r->account, r->account_len) +
                   len_of(r->mac_addr, -1) + len_of(r->template_, r->template_len) +
                   len_of(r->model, r->model_len) + len_of(r->vendor, r->vendor_len) +
                   len_of(r->sip_driver, -1);
     char stack[512];
     char *buf = need <= sizeof stack ? stack : ptc_xmalloc(need);
-    char *o = field_int(buf, id);
-    o = field(o, r->ext, r->ext_len);
+    char *o = field(buf, r->ext, r->ext_len);
     o = field(o, r->cid_name, r->cid_name_len);
     o = field(o, r->cid_num, r->cid_num_len);
     o = field(o, r->account, r->account_len);
@@ -293,9 +292,20 @@ uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
     o = field(o, r->vendor, r->vendor_len);
     o = field(o, r->sip_driver, -1);
     *o++ = '\n';
-    h = ptc_hash64_update(h, buf, (size_t)(o - buf));
+    uint64_t d = ptc_hash64(buf, (size_t)(o - buf));
     if (buf != stack) free(buf);
-    return h;
+    return d;
+}
+
+uint64_t ptc_db_row_hash_digest(uint64_t h, long id, uint64_t digest)
+{
+    uint64_t v[2] = {(uint64_t)id, digest};
+    return ptc_hash64_update(h, v, sizeof v);
+}
+
+uint64_t ptc_db_row_hash(uint64_t h, long id, const ptc_db_row *r)
+{
+    return ptc_db_row_hash_digest(h, id, ptc_db_row_digest(r));
 }
 
 /* Every row of phoneprov in id order, the one SELECT of the table: each
