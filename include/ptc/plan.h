@@ -70,6 +70,25 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
                               const ptc_phone_env *env, int ctx,
                               const char **path, size_t *file);
 
+/* ... the same for a path already known (the generation index's record of
+ * an unchanged phone of program prog), whose ptc_plan_path_key is key. */
+ptc_plan_kind ptc_plan_output_path(ptc_plan *p, const ptc_rec *r, const ptc_prog *prog, int ctx,
+                                   const char *path, uint64_t key, size_t *file);
+/* What output paths are told apart by (a//b and a/b are one file). */
+uint64_t ptc_plan_path_key(ptc_plan *p, const char *path);
+
+/* A phone planned from its record instead of its binding: 1 when outputs
+ * of keys key[0..n) (ptc_plan_path_key) for contexts ctx[0..n) and a first
+ * account hashing to account_hash would pass every check (nothing to
+ * report); 0 when the phone must be bound and planned in full, which
+ * reports what is wrong. */
+int ptc_plan_would_pass(ptc_plan *p, const ptc_rec *r, const ptc_prog *prog, const int *ctx,
+                        const uint64_t *key, int n, uint64_t account_hash);
+/* Notes the first account of a phone that ptc_plan_would_pass passed. */
+void ptc_plan_account_hash(ptc_plan *p, const ptc_rec *r, uint64_t account_hash);
+/* The hash ptc_plan_account keys the bound phone's first account by. */
+uint64_t ptc_plan_account_of(const ptc_phone *ph);
+
 /* The include file planned for path, or -1. */
 long ptc_plan_include_of(ptc_plan *p, const char *path);
 

@@ -76,7 +76,7 @@ void ptc_plan_account(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph)
     const char *a = ph->rec.v[PTC_SLOT_ACCOUNT1];
     int n = (int)ph->rec.n[PTC_SLOT_ACCOUNT1];
     int ins;
-    uint32_t *v = ptc_map_put(&p->seen, ptc_hash64(a, (size_t)n) ^ TAG_ACCOUNT, &ins);
+    uint32_t *v = ptc_map_put(&p->seen, ptc_plan_account_of(ph) ^ TAG_ACCOUNT, &ins);
     if (ins) { *v = r->line; return; }
     uint32_t at = r->acctf.len && r->acct[0].len ? r->acct[0].off : r->extf.off;
     ptc_diag_at(p->diag, p->list, at, PTC_ERROR, "duplicate-account",
@@ -89,14 +89,19 @@ void ptc_plan_account(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph)
 /* Each extension that context ctx emits, once per dialplan include file:
  * two `exten => 204,1` in one file, and Asterisk keeps one.  Keyed by the
  * file, so tenants with files of their own may reuse numbers. */
-static void plan_exts(ptc_plan *p, const ptc_rec *r, const ptc_phone *ph, int ctx, uint64_t file_hash)
+static uint64_t ext_key(const char *e, size_t n, uint64_t file_hash)
 {
-    unsigned mask = ph->prog->ctx_exts[ctx];
+    return (ptc_hash64(e, n) * 31 + file_hash) ^ TAG_EXT;
+}
+
+static void plan_exts(ptc_plan *p, const ptc_rec *r, const ptc_prog *prog, int ctx, uint64_t file_hash)
+{
+    unsigned mask = prog->ctx_exts[ctx];
     for (unsigned i = 0; i < r->nexts && i < PTC_MAX_LINES; i++) {
         if (!(mask >> i & 1) || r->ext[i].len == 0) continue;
         const char *e = ptc_rec_str(p->list, r->ext[i]);
         int n = (int)r->ext[i].len, ins;
-        uint32_t *v = ptc_map_put(&p->seen, (ptc_hash64(e, (size_t)n) * 31 + file_hash) ^ TAG_EXT, &ins);
+        uint32_t *v = ptc_map_put(&p->seen, ext_key(e, (size_t)n, file_hash), &ins);
         if (ins) { *v = r->line; continue; }
         /* Reported once per extension, not again for the next dialplan file. */
         if (p->dup_line != r->line) { p->dup_line = r->line; p->dup_mask = 0; }
@@ -129,11 +134,21 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
                     "refusing the [%s] output path of this phone: %s", ptc_ctx_names[ctx], why);
         return PTC_PLAN_REFUSED;
     }
+    return ptc_plan_output_path(p, r, ph->prog, ctx, path, path_hash(p, path), file);
+}
+
+uint64_t ptc_plan_path_key(ptc_plan *p, const char *path)
+{
+    return path_hash(p, path);
+}
+
+ptc_plan_kind ptc_plan_output_path(ptc_plan *p, const ptc_rec *r, const ptc_prog *prog, int ctx,
+                                   const char *path, uint64_t h, size_t *file)
+{
     int ins, prov = ctx == PTC_CTX_PHONEPROV;
-    uint64_t h = path_hash(p, path);
     uint32_t *v = ptc_map_put(&p->seen, h, &ins);
     if (ins) {
-        if (ptc_ctx_is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
+        if (ptc_ctx_is_dialplan(ctx)) plan_exts(p, r, prog, ctx, h);
         if (prov) { *v = PROV_BIT | r->line; return PTC_PLAN_PROV; }
         p->files = ptc_xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
         p->files[p->nfiles].ctx = ctx;
@@ -162,8 +177,50 @@ ptc_plan_kind ptc_plan_output(ptc_plan *p, const ptc_rec *r, ptc_phone *ph,
         return PTC_PLAN_REFUSED;
     }
     *file = *v - 1;
-    if (ptc_ctx_is_dialplan(ctx)) plan_exts(p, r, ph, ctx, h);
+    if (ptc_ctx_is_dialplan(ctx)) plan_exts(p, r, prog, ctx, h);
     return PTC_PLAN_INCLUDE_SAME;
+}
+
+/* What ptc_plan_output_path would find without reporting: 0 when the
+ * output can be planned without a diagnostic. */
+static int output_would_pass(ptc_plan *p, const ptc_rec *r, const ptc_prog *prog, int ctx, uint64_t h)
+{
+    uint32_t *v = ptc_map_get(&p->seen, h);
+    if (v) {
+        if (ctx == PTC_CTX_PHONEPROV || (*v & PROV_BIT)) return -1;
+        int other = p->files[*v - 1].ctx;
+        if (other != ctx && !(ptc_ctx_is_dialplan(ctx) && ptc_ctx_is_dialplan(other))) return -1;
+    }
+    if (!ptc_ctx_is_dialplan(ctx)) return 0;
+    for (unsigned i = 0; i < r->nexts && i < PTC_MAX_LINES; i++)
+        if ((prog->ctx_exts[ctx] >> i & 1) && r->ext[i].len &&
+            ptc_map_get(&p->seen, ext_key(ptc_rec_str(p->list, r->ext[i]), r->ext[i].len, h)))
+            return -1;
+    return 0;
+}
+
+int ptc_plan_would_pass(ptc_plan *p, const ptc_rec *r, const ptc_prog *prog, const int *ctx,
+                        const uint64_t *key, int n, uint64_t account_hash)
+{
+    if (ptc_map_get(&p->seen, account_hash ^ TAG_ACCOUNT)) return 0;
+    for (int i = 0; i < n; i++)
+        if (output_would_pass(p, r, prog, ctx[i], key[i]) != 0) return 0;
+    for (int i = 0; i < n; i++)             /* two outputs of this phone in one file */
+        for (int j = 0; j < i; j++)
+            if (key[i] == key[j] && (ctx[i] == PTC_CTX_PHONEPROV || ptc_ctx_is_dialplan(ctx[i]))) return 0;
+    return 1;
+}
+
+void ptc_plan_account_hash(ptc_plan *p, const ptc_rec *r, uint64_t account_hash)
+{
+    int ins;
+    uint32_t *v = ptc_map_put(&p->seen, account_hash ^ TAG_ACCOUNT, &ins);
+    if (ins) *v = r->line;
+}
+
+uint64_t ptc_plan_account_of(const ptc_phone *ph)
+{
+    return ptc_hash64(ph->rec.v[PTC_SLOT_ACCOUNT1], ph->rec.n[PTC_SLOT_ACCOUNT1]);
 }
 
 long ptc_plan_include_of(ptc_plan *p, const char *path)
