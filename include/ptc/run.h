@@ -61,6 +61,7 @@ typedef struct ptc_run_opts {
 
 typedef struct ptc_run_stats {
     unsigned phones, created, changed, unchanged, rows;
+    unsigned reused;            /* phones planned from the generation index, not bound */
     int table_unchanged;        /* the phoneprov table already held these rows */
     int planned;                /* the list was read and every check made */
     int committed;              /* the commit point was passed (a failure after

@@ -1,6 +1,7 @@
 /* The files of a run: what the plan finds on disk and what the execute
  * pass writes (output.h). */
 #include "output.h"
+#include "gen_rec.h"
 #include "ptc/lang.h"
 
 #include <errno.h>
@@ -13,7 +14,8 @@
 #define MANY_FILES 64           /* above this, include files are appended by path */
 #define PROV_OPEN_TO_ALL 0x80000000u    /* prov_existing: world-readable */
 #define PROV_LINK        0x40000000u    /* ... a symbolic link to the file */
-#define PROV_SIZE_MASK   0x3FFFFFFFu    /* ... and the size (capped) */
+#define PROV_RECORDED    0x20000000u    /* ... as the generation index recorded it */
+#define PROV_SIZE_MASK   0x1FFFFFFFu    /* ... and the size (capped) */
 
 void ptc_out_init(ptc_out *O, const ptc_run_opts *o, ptc_cfg *cfg, ptc_diag *diag,
                   ptc_run_stats *st, ptc_commit *commit)
@@ -121,7 +123,13 @@ static char *link_target(ptc_out *O, const char *open_path)
     return t;
 }
 
-void ptc_out_plan_prov(ptc_out *O, ptc_src *list, size_t at, const char *path)
+static int as_recorded(const struct stat *st, const uint64_t *rec)
+{
+    return rec && (uint64_t)st->st_size == rec[0] && ptc_gen_mtime_ns(st) == rec[1] &&
+           (uint64_t)st->st_ino == rec[2] && (uint64_t)(st->st_mode & 07770) == rec[3] && !(st->st_mode & 0007);
+}
+
+void ptc_out_plan_prov(ptc_out *O, ptc_src *list, size_t at, const char *path, const uint64_t *rec)
 {
     char *open_path = ptc_cfg_path(O->cfg, path);
     struct stat st;
@@ -136,6 +144,8 @@ void ptc_out_plan_prov(ptc_out *O, ptc_src *list, size_t at, const char *path)
         if (how == OUT_LINK) {
             *v |= PROV_LINK;
             free(link_target(O, open_path));
+        } else if (as_recorded(&st, rec)) {
+            *v |= PROV_RECORDED;
         }
         note_existing(O, open_path, 1);
     }
@@ -343,6 +353,22 @@ int ptc_out_write_prov(ptc_out *O, const char *path)
     if (known && (*known & PROV_LINK)) ptc_gen_spoil(O->gen);
     free(open_path);
     return rc;
+}
+
+int ptc_out_prov_recorded(ptc_out *O, const char *path, const uint64_t *rec)
+{
+    uint32_t *known = ptc_map_get(&O->prov_existing, ptc_hash64(path, strlen(path)));
+    if (!known || !(*known & PROV_RECORDED)) return 0;
+    said(O, PTC_FILE_UNCHANGED, path, NULL);
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_size = (off_t)rec[0];
+    st.st_mtim.tv_sec = (time_t)(rec[1] / 1000000000u);
+    st.st_mtim.tv_nsec = (long)(rec[1] % 1000000000u);
+    st.st_ino = (ino_t)rec[2];
+    st.st_mode = (mode_t)(S_IFREG | rec[3]);
+    ptc_gen_file(O->gen, path, &st);
+    return 1;
 }
 
 /* keep_content: the whole new file is in memory; compare it with the old. */

@@ -64,8 +64,13 @@ void ptc_out_init(ptc_out *O, const ptc_run_opts *o, ptc_cfg *cfg, ptc_diag *dia
 void ptc_out_free(ptc_out *O);
 
 /* Plan a provisioning file at path (a real path); problems are reported
- * at byte at of list. */
-void ptc_out_plan_prov(ptc_out *O, ptc_src *list, size_t at, const char *path);
+ * at byte at of list.  rec: the file's size, mtime, inode and mode as the
+ * generation index recorded them for an unchanged phone, or NULL. */
+void ptc_out_plan_prov(ptc_out *O, ptc_src *list, size_t at, const char *path, const uint64_t *rec);
+/* For an unchanged phone: when the plan found its provisioning file as
+ * recorded (rec, as given to the plan), reports it unchanged without
+ * rendering or reading it and returns 1; else 0. */
+int ptc_out_prov_recorded(ptc_out *O, const char *path, const uint64_t *rec);
 /* Plan include file path for context ctx, first seen for the template of
  * order tmpl_order; hdr is its dialplan context line ("" for none). */
 void ptc_out_plan_include(ptc_out *O, ptc_src *list, size_t at, int ctx, int tmpl_order,

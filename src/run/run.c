@@ -40,9 +40,13 @@ typedef struct run {
     ptc_commit commit;
     ptc_db *db;
     char *gen_path;             /* the generation index (ptc_gen) */
-    uint64_t gen_key;
+    uint64_t gen_key, env_key;
     ptc_gen_writer *gen;
     int replayed;               /* nothing to do: reported from the index */
+    ptc_gen_prev *prev;         /* the last record, for unchanged phones */
+    ptc_gen_entry entry;        /* ... one phone's */
+    ptc_gen_facts facts;        /* of the phone being written */
+    int bound;                  /* ... which is bound to its template */
 } run;
 
 static ptc_tmpl *get_template(run *R, const ptc_rec *r)
@@ -66,10 +70,8 @@ static const char *header_of(run *R, int ctx)
     return ptc_ctx_is_dialplan(ctx) ? ptc_phone_dialplan_context(&R->ph, ctx, &R->env) : "";
 }
 
-static void plan_phone(run *R, const ptc_rec *r)
+static void plan_bound(run *R, const ptc_rec *r, ptc_tmpl *t)
 {
-    ptc_tmpl *t = get_template(R, r);
-    if (!t->prog || ptc_plan_mac(&R->plan, r) != 0) return;
     ptc_phone_bind(&R->ph, t->prog, R->list, r, &R->env);
     for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
         if (!ptc_prog_has(t->prog, ctx)) continue;
@@ -77,7 +79,7 @@ static void plan_phone(run *R, const ptc_rec *r)
         size_t file;
         switch (ptc_plan_output(&R->plan, r, &R->ph, &R->env, ctx, &path, &file)) {
         case PTC_PLAN_PROV:
-            ptc_out_plan_prov(&R->out, R->list, r->tmpl.off, path);
+            ptc_out_plan_prov(&R->out, R->list, r->tmpl.off, path, NULL);
             break;
         case PTC_PLAN_INCLUDE_NEW:
             ptc_out_plan_include(&R->out, R->list, r->tmpl.off, ctx, t->order, header_of(R, ctx), path);
@@ -96,6 +98,65 @@ static void plan_phone(run *R, const ptc_rec *r)
     }
 }
 
+/* The phone's record, when it has one whose outputs are the contexts its
+ * template has now (the same templates: they should be). */
+static const ptc_gen_entry *recorded(run *R, const ptc_tmpl *t, uint64_t line_hash)
+{
+    ptc_gen_entry *e = &R->entry;
+    if (!R->prev || !ptc_gen_prev_get(R->prev, line_hash, e)) return NULL;
+    int k = 0;
+    for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++)
+        if (ptc_prog_has(t->prog, ctx) && (k >= e->nout || e->out[k++].ctx != ctx)) return NULL;
+    return k == e->nout ? e : NULL;
+}
+
+/* An unchanged phone planned from its record: 0, or -1 when it must be
+ * bound (something to report, or no usable record). */
+static int plan_recorded(run *R, const ptc_rec *r, const ptc_tmpl *t, uint64_t line_hash)
+{
+    const ptc_gen_entry *e = recorded(R, t, line_hash);
+    if (!e) return -1;
+    int ctxs[PTC_CTX_COUNT];
+    uint64_t keys[PTC_CTX_COUNT];
+    for (int i = 0; i < e->nout; i++) {
+        ctxs[i] = e->out[i].ctx;
+        keys[i] = ptc_plan_path_key(&R->plan, e->out[i].path);
+    }
+    if (!ptc_plan_would_pass(&R->plan, r, t->prog, ctxs, keys, e->nout, e->facts.account_hash)) return -1;
+    for (int i = 0; i < e->nout; i++) {
+        const ptc_gen_out *o = &e->out[i];
+        size_t file;
+        switch (ptc_plan_output_path(&R->plan, r, t->prog, o->ctx, o->path, keys[i], &file)) {
+        case PTC_PLAN_PROV:
+            ptc_out_plan_prov(&R->out, R->list, r->tmpl.off, o->path, o->st);
+            break;
+        case PTC_PLAN_INCLUDE_NEW:
+            ptc_out_plan_include(&R->out, R->list, r->tmpl.off, o->ctx, t->order, o->hdr, o->path);
+            break;
+        case PTC_PLAN_INCLUDE_SAME:
+            ptc_out_include_again(&R->out, file, t->order, o->hdr, o->path);
+            break;
+        case PTC_PLAN_REFUSED:      /* ptc_plan_would_pass said it would not be */
+            break;
+        }
+    }
+    ptc_plan_account_hash(&R->plan, r, e->facts.account_hash);
+    if (e->facts.sql) {
+        R->any_sql = 1;
+        for (int i = 0; i < e->facts.nrows; i++)
+            R->rows_hash = ptc_db_row_hash_digest(R->rows_hash, ++R->nrows, e->facts.digest[i]);
+    }
+    R->st->reused++;
+    return 0;
+}
+
+static void plan_phone(run *R, const ptc_rec *r, uint64_t line_hash)
+{
+    ptc_tmpl *t = get_template(R, r);
+    if (!t->prog || ptc_plan_mac(&R->plan, r) != 0) return;
+    if (plan_recorded(R, r, t, line_hash) != 0) plan_bound(R, r, t);
+}
+
 static void plan(run *R)
 {
     uint32_t pos = 0, off, len;
@@ -104,7 +165,7 @@ static void plan(run *R)
     while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
         if (ptc_rec_parse(R->list, off, len, line, &r, R->diag) != 0) continue;
         ptc_plan_password(&R->plan, &r);
-        plan_phone(R, &r);
+        plan_phone(R, &r, ptc_gen_line_hash(R->list->text + off, len));
         R->st->phones++;
     }
 }
@@ -114,35 +175,76 @@ static void plan(run *R)
 static int add_row(const ptc_db_row *row, void *ctx)
 {
     run *R = ctx;
+    if (R->facts.nrows < PTC_MAX_LINES) R->facts.digest[R->facts.nrows] = ptc_db_row_digest(row);
+    R->facts.nrows++;
+    if (!R->db) return 0;
     if (ptc_db_build_add(R->db, row, R->diag) != 0) return -1;
     R->st->rows++;
     return 0;
 }
 
-static int execute_phone(run *R, const ptc_rec *r)
+static void bind_now(run *R, const ptc_tmpl *t, const ptc_rec *r)
 {
-    ptc_tmpl *t = get_template(R, r);
+    if (R->bound) return;
     ptc_phone_bind(&R->ph, t->prog, R->list, r, &R->env);
-    for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
-        if (!ptc_prog_has(t->prog, ctx)) continue;
-        const char *why;
-        const char *path = ptc_phone_output_path(&R->ph, ctx, &R->env, &why);
-        if (ctx == PTC_CTX_PHONEPROV) {
-            ptc_sink mem;
-            ptc_sink_init_mem(&mem);
-            mem.buf = R->out.content;
-            mem.buf.len = 0;
-            ptc_vm_run(t->prog, ctx, &R->ph.rec, &mem);
-            R->out.content = mem.buf;
-            if (ptc_out_write_prov(&R->out, path) != 0) return -1;
-            continue;
-        }
-        ptc_out_file *f = &R->out.f[ptc_plan_include_of(&R->plan, path)];
+    R->bound = 1;
+}
+
+static int write_prov(run *R, const ptc_tmpl *t, const ptc_rec *r, const ptc_gen_out *rec)
+{
+    if (rec && ptc_out_prov_recorded(&R->out, rec->path, rec->st)) return 0;
+    bind_now(R, t, r);
+    const char *why;
+    const char *path = ptc_phone_output_path(&R->ph, PTC_CTX_PHONEPROV, &R->env, &why);
+    ptc_sink mem;
+    ptc_sink_init_mem(&mem);
+    mem.buf = R->out.content;
+    mem.buf.len = 0;
+    ptc_vm_run(t->prog, PTC_CTX_PHONEPROV, &R->ph.rec, &mem);
+    R->out.content = mem.buf;
+    return ptc_out_write_prov(&R->out, path);
+}
+
+/* The phone's share of an include file: copied from the old file when the
+ * record has it, else rendered; noted in the new record either way. */
+static void write_include(run *R, const ptc_tmpl *t, const ptc_rec *r, int ctx, const ptc_gen_out *rec)
+{
+    const char *why;
+    if (!rec) bind_now(R, t, r);
+    const char *path = rec ? rec->path : ptc_phone_output_path(&R->ph, ctx, &R->env, &why);
+    size_t i = (size_t)ptc_plan_include_of(&R->plan, path);
+    ptc_out_file *f = &R->out.f[i];
+    uint64_t at = f->sink.written + f->sink.buf.len;
+    if (!rec || ptc_gen_prev_copy(R->prev, rec->file, rec->off, rec->len, &f->sink) != 0) {
+        bind_now(R, t, r);
         ptc_vm_run(t->prog, ctx, &R->ph.rec, &f->sink);
         if (ctx == PTC_CTX_SIP || ctx == PTC_CTX_PJSIP) ptc_sink_put(&f->sink, "\n", 1);
     }
-    if (R->db && R->ph.sql_enable) return ptc_db_rows_of(&R->ph, r->mac_addr, t->name, add_row, R);
-    return 0;
+    const char *hdr = rec ? rec->hdr : header_of(R, ctx);
+    ptc_gen_include(R->gen, ctx, i, at, f->sink.written + f->sink.buf.len - at, path, hdr);
+}
+
+static int execute_phone(run *R, const ptc_rec *r, uint64_t line_hash)
+{
+    ptc_tmpl *t = get_template(R, r);
+    const ptc_gen_entry *e = recorded(R, t, line_hash);
+    R->bound = 0;
+    R->facts = (ptc_gen_facts){.line_hash = line_hash};
+    int k = 0;
+    for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
+        if (!ptc_prog_has(t->prog, ctx)) continue;
+        const ptc_gen_out *rec = e ? &e->out[k++] : NULL;
+        if (ctx != PTC_CTX_PHONEPROV) write_include(R, t, r, ctx, rec);
+        else if (write_prov(R, t, r, rec) != 0) return -1;
+    }
+    if (e && !(R->db && e->facts.sql)) {
+        R->facts = e->facts;
+        return 0;
+    }
+    bind_now(R, t, r);
+    R->facts.account_hash = ptc_plan_account_of(&R->ph);
+    R->facts.sql = R->ph.sql_enable;
+    return R->ph.sql_enable ? ptc_db_rows_of(&R->ph, r->mac_addr, t->name, add_row, R) : 0;
 }
 
 static int cancelled(run *R)
@@ -155,7 +257,9 @@ static int cancelled(run *R)
 /* The table: left alone when it holds these rows, else built beside it. */
 static int open_table(run *R)
 {
-    R->table_same = R->any_sql && !R->o->partial && ptc_db_table_is(R->o->db_path, R->rows_hash, R->nrows);
+    R->table_same = R->any_sql && !R->o->partial &&
+                    (ptc_gen_prev_table_is(R->prev, R->rows_hash, R->nrows, R->o->db_path) ||
+                     ptc_db_table_is(R->o->db_path, R->rows_hash, R->nrows));
     if (R->table_same) {
         R->st->rows = (unsigned)R->nrows;
         R->st->table_unchanged = 1;
@@ -176,8 +280,8 @@ static int write_phones(run *R)
     ptc_rec r;
     while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
         if (ptc_rec_parse(R->list, off, len, line, &r, &quiet) != 0) continue;
-        if (execute_phone(R, &r) != 0 || cancelled(R)) return -1;
-        ptc_gen_phone(R->gen);
+        if (execute_phone(R, &r, ptc_gen_line_hash(R->list->text + off, len)) != 0 || cancelled(R)) return -1;
+        ptc_gen_phone(R->gen, &R->facts);
         if (h->progress) h->progress(h->ctx, ++done, R->st->phones);
     }
     return 0;
@@ -189,7 +293,7 @@ static void start_index(run *R)
 {
     if (R->o->dry_run) return;
     if (R->o->partial) { if (R->gen_path) unlink(R->gen_path); }
-    else R->out.gen = R->gen = ptc_gen_writer_new(R->gen_path, R->gen_key);
+    else R->out.gen = R->gen = ptc_gen_writer_new(R->gen_path, R->gen_key, R->env_key);
 }
 
 static int execute(run *R)
@@ -237,6 +341,8 @@ static void free_run(run *R)
     ptc_db_close(R->db);
     ptc_src_free(R->list);
     ptc_gen_writer_free(R->gen);
+    ptc_gen_prev_free(R->prev);
+    ptc_gen_entry_free(&R->entry);
     free(R->gen_path);
 }
 
@@ -287,11 +393,15 @@ static int read_and_plan(run *R)
     if (!R->o->dry_run && !R->o->check_only && ptc_commit_recover(&R->commit, R->diag) != 0)
         return PTC_EXIT_ERROR;
     /* Shown warnings come from the plan: a replay would not show them. */
-    R->gen_key = R->o->check_only ? 0 : ptc_gen_key(R->o, R->cfg, R->list);
+    R->gen_key = R->o->check_only ? 0 : ptc_gen_key(R->o, R->cfg, R->list, &R->env_key);
     if (!R->diag->show_warnings && ptc_gen_replay(R->gen_path, R->gen_key, R->o, R->cfg, R->st)) {
         R->replayed = 1;
         return PTC_EXIT_OK;
     }
+    /* The record is read before start_index removes it; not for -p (whose
+     * include files keep old lines) nor for what only a full plan shows. */
+    if (!R->diag->show_warnings && !R->o->partial && !R->o->keep_content)
+        R->prev = ptc_gen_prev_open(R->gen_path, R->env_key, R->cfg);
     plan(R);
     R->st->planned = 1;
     if (R->diag->errors > R->plan.missing) return PTC_EXIT_ERROR;
