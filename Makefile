@@ -110,10 +110,11 @@ $(B)/tests/%: tests/%.c $(B)/libptc.a tests/testutil.h
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # ---- tests ------------------------------------------------------------------
-# What only the tests need: a PostgreSQL server for tests/cli/pg.sh, which
+# What only the tests need: strace (tests/cli/run_incremental.sh sees which
+# files a rerun reads) and a PostgreSQL server for tests/cli/pg.sh, which
 # starts its own private one (Debian's package also starts a cluster of its
 # own where systemd runs; the tests never use it).
-TEST_DEP_PKGS := postgresql
+TEST_DEP_PKGS := postgresql strace
 test-deps:
 	@$(call missing_pkgs,$(TEST_DEP_PKGS)); \
 	if [ -n "$$missing" ]; then \
