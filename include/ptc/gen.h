@@ -32,7 +32,7 @@
  *
  * A stat is trusted only when the file is older than the record by more
  * than a clock tick (git's "racy" entries; src/run/gen_rec.h): the writer
- * waits, 20 ms at most, until its newest file has settled.
+ * waits (a tick, 20 ms at most) until its newest file has settled.
  *
  * The writer streams (memory stays flat in N); its record replaces the old
  * one only after the run committed, and the old one is removed before a

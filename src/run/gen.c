@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,9 +39,22 @@ uint64_t ptc_gen_mtime_ns(const struct stat *st)
     return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
 }
 
+uint64_t ptc_gen_tick_ns(void)
+{
+    static _Atomic uint64_t known;          /* the same for the whole process */
+    uint64_t tick = atomic_load_explicit(&known, memory_order_relaxed);
+    if (tick) return tick;
+    struct timespec r;
+    tick = clock_getres(CLOCK_REALTIME_COARSE, &r) == 0 ? 2 * ((uint64_t)r.tv_sec * 1000000000u + (uint64_t)r.tv_nsec)
+                                                       : 20000000u;
+    tick = tick < 1000000u ? 1000000u : tick > 20000000u ? 20000000u : tick;
+    atomic_store_explicit(&known, tick, memory_order_relaxed);
+    return tick;
+}
+
 int ptc_gen_settled(uint64_t mtime_ns, uint64_t at)
 {
-    uint64_t tick = mtime_ns % 1000000000u ? PTC_GEN_TICK_NS : PTC_GEN_COARSE_NS;
+    uint64_t tick = mtime_ns % 1000000000u ? ptc_gen_tick_ns() : PTC_GEN_COARSE_NS;
     return mtime_ns < at && at - mtime_ns > tick;
 }
 
@@ -473,16 +487,16 @@ void ptc_gen_file(ptc_gen_writer *w, const char *display, const struct stat *st)
     put_line(w);
 }
 
-/* The record's time.  With sub-second stamps, waits (20 ms at most) until
- * every file it records has settled, so the next run trusts them all;
- * whole-second stamps are not waited for: those files are checked by
- * content once more next time. */
+/* The record's time.  With sub-second stamps, waits (a tick: 8 ms here,
+ * 20 at most) until every file it records has settled, so the next run
+ * trusts them all; whole-second stamps are not waited for: those files are
+ * checked by content once more next time. */
 static uint64_t settle(const ptc_gen_writer *w)
 {
-    uint64_t now = now_ns();
-    if (w->whole_seconds || w->newest + PTC_GEN_TICK_NS < now) return now;
-    uint64_t wait = w->newest + PTC_GEN_TICK_NS + 1 - now;
-    if (wait > PTC_GEN_TICK_NS + 1) wait = PTC_GEN_TICK_NS + 1;     /* a clock gone back */
+    uint64_t now = now_ns(), tick = ptc_gen_tick_ns();
+    if (w->whole_seconds || w->newest + tick < now) return now;
+    uint64_t wait = w->newest + tick + 1 - now;
+    if (wait > tick + 1) wait = tick + 1;       /* a clock gone back */
     struct timespec ts = {0, (long)wait};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) continue;
     return now_ns();

@@ -17,10 +17,11 @@ typedef struct gen_end {        /* the E line */
 /* A stat is trusted only when the file's mtime is older than the record by
  * more than a clock tick (git's "racy" entries): a file rewritten in the
  * same tick as it was recorded keeps its mtime.  Sub-second stamps come
- * from the kernel's coarse clock (a tick: 10 ms at most); whole-second
- * stamps (ext2, FAT) need two seconds. */
-#define PTC_GEN_TICK_NS   20000000u
+ * from the kernel's coarse clock: a tick is twice its resolution
+ * (CLOCK_REALTIME_COARSE, 4 ms at HZ=250), 1 to 20 ms; whole-second stamps
+ * (ext2, FAT) need two seconds. */
 #define PTC_GEN_COARSE_NS 2000000000u
+uint64_t ptc_gen_tick_ns(void);
 int ptc_gen_settled(uint64_t mtime_ns, uint64_t at);
 
 uint64_t ptc_gen_mtime_ns(const struct stat *st);
