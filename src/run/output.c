@@ -45,7 +45,6 @@ void ptc_out_free(ptc_out *O)
     ptc_map_free(&O->prov_existing);
     ptc_dircache_free(&O->dirs_open);
     ptc_map_free(&O->dir_seen);
-    ptc_buf_free(&O->content);
     ptc_buf_free(&O->existing);
     ptc_pathlist_free(&O->exists);
     ptc_pathlist_free(&O->dirs);
@@ -300,12 +299,12 @@ static int compare_file(ptc_out *O, int dirfd, const char *rel, const char *data
 
 /* Writes the content beside open_path; with the generation index on, st
  * is the new file as it will be after its rename (else st_ino is 0). */
-static int write_temp(ptc_out *O, int dirfd, const char *open_path, struct stat *st)
+static int write_temp(ptc_out *O, int dirfd, const char *open_path, const ptc_buf *content, struct stat *st)
 {
     char *tmp = NULL;
     int err = 0;
     int fd = ptc_mktemp_at(dirfd, open_path, 0640, &tmp);
-    if (fd < 0 || ptc_write_all(fd, O->content.data, O->content.len) != 0) err = errno;
+    if (fd < 0 || ptc_write_all(fd, content->data, content->len) != 0) err = errno;
     st->st_ino = 0;
     if (O->gen && !err && fstat(fd, st) != 0) st->st_ino = 0;
     if (fd >= 0 && close(fd) != 0 && !err) err = errno;
@@ -315,7 +314,7 @@ static int write_temp(ptc_out *O, int dirfd, const char *open_path, struct stat 
     return err ? -1 : 0;
 }
 
-int ptc_out_write_prov(ptc_out *O, const char *path)
+int ptc_out_write_prov(ptc_out *O, const char *path, const ptc_buf *content)
 {
     char *open_path = ptc_cfg_path(O->cfg, path);
     int rc = 0;
@@ -332,22 +331,22 @@ int ptc_out_write_prov(ptc_out *O, const char *path)
     const char *rel;
     int dirfd = ptc_dircache_at(&O->dirs_open, open_path, &rel);
     int how = !known ? MISSING
-            : (*known & PROV_SIZE_MASK) != O->content.len ? DIFFERS
-            : compare_file(O, dirfd, rel, O->content.data, O->content.len);
+            : (*known & PROV_SIZE_MASK) != content->len ? DIFFERS
+            : compare_file(O, dirfd, rel, content->data, content->len);
     if (how == NOT_FILE) {
         ptc_diag_plain(O->diag, PTC_ERROR, "not-a-file",
                        "output %s exists and is not a regular file: move it away", path);
         rc = -1;
     } else if (how == SAME) {
         if (!O->o->dry_run && (*known & PROV_OPEN_TO_ALL)) ptc_pathlist_add(&O->open_to_all, open_path);
-        said(O, PTC_FILE_UNCHANGED, path, &O->content);
+        said(O, PTC_FILE_UNCHANGED, path, content);
         struct stat st;
         if (O->gen) ptc_gen_file(O->gen, path, fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
     } else {
-        said(O, how == DIFFERS ? PTC_FILE_CHANGED : PTC_FILE_CREATED, path, &O->content);
+        said(O, how == DIFFERS ? PTC_FILE_CHANGED : PTC_FILE_CREATED, path, content);
         struct stat st;
         st.st_ino = 0;
-        if (!O->o->dry_run) rc = write_temp(O, dirfd, open_path, &st);
+        if (!O->o->dry_run) rc = write_temp(O, dirfd, open_path, content, &st);
         if (O->gen) ptc_gen_file(O->gen, path, rc == 0 && st.st_ino ? &st : NULL);
     }
     if (known && (*known & PROV_LINK)) ptc_gen_spoil(O->gen);
@@ -355,10 +354,15 @@ int ptc_out_write_prov(ptc_out *O, const char *path)
     return rc;
 }
 
-int ptc_out_prov_recorded(ptc_out *O, const char *path, const uint64_t *rec)
+int ptc_out_prov_is_recorded(const ptc_out *O, const char *path)
 {
     uint32_t *known = ptc_map_get(&O->prov_existing, ptc_hash64(path, strlen(path)));
-    if (!known || !(*known & PROV_RECORDED)) return 0;
+    return known && (*known & PROV_RECORDED);
+}
+
+int ptc_out_prov_recorded(ptc_out *O, const char *path, const uint64_t *rec)
+{
+    if (!ptc_out_prov_is_recorded(O, path)) return 0;
     said(O, PTC_FILE_UNCHANGED, path, NULL);
     struct stat st;
     memset(&st, 0, sizeof st);

@@ -50,8 +50,7 @@ typedef struct ptc_out {
     ptc_map prov_existing;      /* provisioning files already on disk */
     ptc_dircache dirs_open;     /* output directories, for *at() calls */
     ptc_map dir_seen;
-    ptc_buf content;            /* the provisioning file being written */
-    ptc_buf existing;           /* ... and what is on disk, read back */
+    ptc_buf existing;           /* a provisioning file on disk, read back */
     ptc_pathlist exists;        /* the first few outputs that exist (-f) */
     size_t nexists;
     ptc_pathlist dirs;          /* every output directory */
@@ -67,9 +66,11 @@ void ptc_out_free(ptc_out *O);
  * at byte at of list.  rec: the file's size, mtime, inode and mode as the
  * generation index recorded them for an unchanged phone, or NULL. */
 void ptc_out_plan_prov(ptc_out *O, ptc_src *list, size_t at, const char *path, const uint64_t *rec);
-/* For an unchanged phone: when the plan found its provisioning file as
- * recorded (rec, as given to the plan), reports it unchanged without
- * rendering or reading it and returns 1; else 0. */
+/* For an unchanged phone: whether the plan found its provisioning file as
+ * recorded (a read only: safe beside the writer thread, writer.h). */
+int ptc_out_prov_is_recorded(const ptc_out *O, const char *path);
+/* ... and when it did, reports it unchanged without rendering or reading it
+ * and returns 1; else 0.  rec: as given to the plan. */
 int ptc_out_prov_recorded(ptc_out *O, const char *path, const uint64_t *rec);
 /* Plan include file path for context ctx, first seen for the template of
  * order tmpl_order; hdr is its dialplan context line ("" for none). */
@@ -83,9 +84,9 @@ void ptc_out_include_again(ptc_out *O, size_t f, int tmpl_order, const char *hdr
 /* Directories and the intent record (nothing in a dry run); then every
  * include file opened with its header.  0, or -1 after reporting. */
 int  ptc_out_prepare(ptc_out *O);
-/* Writes O->content as the provisioning file at path, or leaves the file
+/* Writes content as the provisioning file at path, or leaves the file
  * alone when it holds those bytes.  0, or -1 after reporting. */
-int  ptc_out_write_prov(ptc_out *O, const char *path);
+int  ptc_out_write_prov(ptc_out *O, const char *path, const ptc_buf *content);
 /* Flushes and closes the include files, counts and reports each, hands the
  * changed ones to the commit.  0, or -1 after reporting. */
 int  ptc_out_finish_includes(ptc_out *O);

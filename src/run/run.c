@@ -15,6 +15,7 @@
 #include "ptc/templates.h"
 #include "ptc/vm.h"
 #include "output.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -190,24 +191,30 @@ static void bind_now(run *R, const ptc_tmpl *t, const ptc_rec *r)
     R->bound = 1;
 }
 
-static int write_prov(run *R, const ptc_tmpl *t, const ptc_rec *r, const ptc_gen_out *rec)
+/* The provisioning file, for the writer: as recorded, or rendered. */
+static void write_prov(run *R, const ptc_tmpl *t, const ptc_rec *r, const ptc_gen_out *rec, ptc_wr_job *j)
 {
-    if (rec && ptc_out_prov_recorded(&R->out, rec->path, rec->st)) return 0;
+    if (rec && ptc_out_prov_is_recorded(&R->out, rec->path)) {
+        j->prov = WR_PROV_RECORDED;
+        j->prov_path = ptc_wr_str(j, rec->path);
+        memcpy(j->st, rec->st, sizeof j->st);
+        return;
+    }
     bind_now(R, t, r);
     const char *why;
-    const char *path = ptc_phone_output_path(&R->ph, PTC_CTX_PHONEPROV, &R->env, &why);
+    j->prov = WR_PROV_RENDERED;
+    j->prov_path = ptc_wr_str(j, ptc_phone_output_path(&R->ph, PTC_CTX_PHONEPROV, &R->env, &why));
     ptc_sink mem;
     ptc_sink_init_mem(&mem);
-    mem.buf = R->out.content;
-    mem.buf.len = 0;
+    mem.buf = j->content;
     ptc_vm_run(t->prog, PTC_CTX_PHONEPROV, &R->ph.rec, &mem);
-    R->out.content = mem.buf;
-    return ptc_out_write_prov(&R->out, path);
+    j->content = mem.buf;
 }
 
 /* The phone's share of an include file: copied from the old file when the
- * record has it, else rendered; noted in the new record either way. */
-static void write_include(run *R, const ptc_tmpl *t, const ptc_rec *r, int ctx, const ptc_gen_out *rec)
+ * record has it, else rendered; noted for the new record either way. */
+static void write_include(run *R, const ptc_tmpl *t, const ptc_rec *r, int ctx, const ptc_gen_out *rec,
+                          ptc_wr_job *j)
 {
     const char *why;
     if (!rec) bind_now(R, t, r);
@@ -220,11 +227,14 @@ static void write_include(run *R, const ptc_tmpl *t, const ptc_rec *r, int ctx, 
         ptc_vm_run(t->prog, ctx, &R->ph.rec, &f->sink);
         if (ctx == PTC_CTX_SIP || ctx == PTC_CTX_PJSIP) ptc_sink_put(&f->sink, "\n", 1);
     }
-    const char *hdr = rec ? rec->hdr : header_of(R, ctx);
-    ptc_gen_include(R->gen, ctx, i, at, f->sink.written + f->sink.buf.len - at, path, hdr);
+    ptc_wr_share *sh = &j->share[j->nshare++];
+    *sh = (ptc_wr_share){.ctx = ctx, .file = i, .off = at, .len = f->sink.written + f->sink.buf.len - at};
+    sh->path = ptc_wr_str(j, path);
+    sh->hdr = ptc_wr_str(j, rec ? rec->hdr : header_of(R, ctx));
 }
 
-static int execute_phone(run *R, const ptc_rec *r, uint64_t line_hash)
+/* Renders the phone into j (its table rows go to the table here). */
+static int execute_phone(run *R, const ptc_rec *r, uint64_t line_hash, ptc_wr_job *j)
 {
     ptc_tmpl *t = get_template(R, r);
     const ptc_gen_entry *e = recorded(R, t, line_hash);
@@ -234,22 +244,30 @@ static int execute_phone(run *R, const ptc_rec *r, uint64_t line_hash)
     for (int ctx = PTC_CTX_GENERAL + 1; ctx < PTC_CTX_COUNT; ctx++) {
         if (!ptc_prog_has(t->prog, ctx)) continue;
         const ptc_gen_out *rec = e ? &e->out[k++] : NULL;
-        if (ctx != PTC_CTX_PHONEPROV) write_include(R, t, r, ctx, rec);
-        else if (write_prov(R, t, r, rec) != 0) return -1;
+        if (ctx != PTC_CTX_PHONEPROV) write_include(R, t, r, ctx, rec, j);
+        else write_prov(R, t, r, rec, j);
     }
+    int rc = 0;
     if (e && !(R->db && e->facts.sql)) {
         R->facts = e->facts;
-        return 0;
+    } else {
+        bind_now(R, t, r);
+        R->facts.account_hash = ptc_plan_account_of(&R->ph);
+        R->facts.sql = R->ph.sql_enable;
+        if (R->ph.sql_enable) rc = ptc_db_rows_of(&R->ph, r->mac_addr, t->name, add_row, R);
     }
-    bind_now(R, t, r);
-    R->facts.account_hash = ptc_plan_account_of(&R->ph);
-    R->facts.sql = R->ph.sql_enable;
-    return R->ph.sql_enable ? ptc_db_rows_of(&R->ph, r->mac_addr, t->name, add_row, R) : 0;
+    j->facts = R->facts;
+    return rc;
+}
+
+static int cancel_asked(run *R)
+{
+    return R->o->hooks.cancel && R->o->hooks.cancel(R->o->hooks.ctx);
 }
 
 static int cancelled(run *R)
 {
-    if (!R->o->hooks.cancel || !R->o->hooks.cancel(R->o->hooks.ctx)) return 0;
+    if (!cancel_asked(R)) return 0;
     ptc_diag_plain(R->diag, PTC_ERROR, "cancelled", "the run was cancelled before its commit point");
     return 1;
 }
@@ -269,22 +287,34 @@ static int open_table(run *R)
     return R->db && ptc_db_build_begin(R->db, R->o->partial, R->diag) == 0 ? 0 : -1;
 }
 
+/* Every phone rendered here, written by the writer thread (writer.h). */
 static int write_phones(run *R)
 {
     ptc_diag quiet;                     /* pass 1 reported everything */
     ptc_diag_init_null(&quiet);
     const ptc_run_hooks *h = &R->o->hooks;
     if (h->start) h->start(h->ctx, R->st->phones);
+    ptc_wr wr;
+    if (ptc_wr_start(&wr, &R->out, R->gen, h, R->st->phones) != 0) {
+        ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot start the writer thread");
+        return -1;
+    }
     uint32_t pos = 0, off, len;
     unsigned line = 0, done = 0;
+    int rc = 0, stop = 0;
     ptc_rec r;
-    while (ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
+    while (!rc && !stop && ptc_rec_next_line(R->list, &pos, &off, &len, &line)) {
         if (ptc_rec_parse(R->list, off, len, line, &r, &quiet) != 0) continue;
-        if (execute_phone(R, &r, ptc_gen_line_hash(R->list->text + off, len)) != 0 || cancelled(R)) return -1;
-        ptc_gen_phone(R->gen, &R->facts);
-        if (h->progress) h->progress(h->ctx, ++done, R->st->phones);
+        ptc_wr_job *j = ptc_wr_next(&wr);
+        if (!j) break;                  /* the writer failed: it said why */
+        rc = execute_phone(R, &r, ptc_gen_line_hash(R->list->text + off, len), j);
+        j->done = ++done;
+        if (!rc) ptc_wr_push(&wr);
+        stop = cancel_asked(R);
     }
-    return 0;
+    /* the writer reports through R->diag: only after it stopped, here */
+    if (ptc_wr_finish(&wr) != 0) rc = -1;
+    return rc || (stop && cancelled(R)) ? -1 : 0;
 }
 
 /* Before anything changes, the old generation index goes; a new one is
