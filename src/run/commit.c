@@ -11,6 +11,7 @@
 #include "ptc/sql.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -109,6 +110,8 @@ static int is_complete(const char *path)
 
 typedef struct {
     ptc_diag *diag;
+    pthread_mutex_t *diag_mu;   /* the other half's thread reports too */
+    unsigned part;              /* renames into directories of this half */
     int swap, failed;
     size_t dir_len;             /* of the last final name's directory */
     const char *last;           /* ... kept in last_buf */
@@ -134,6 +137,13 @@ static void note_dir(replay *r, const char *final)
     if (ins) ptc_pathlist_add(&r->dirs, n ? r->last : ".");
 }
 
+/* Which half renames into final's directory: a directory is one half's. */
+static unsigned half_of(const char *final)
+{
+    const char *slash = strrchr(final, '/');
+    return (unsigned)(ptc_hash64(final, slash ? (size_t)(slash - final) : 0) >> 32) & 1;
+}
+
 /* R<TAB>tmp<TAB>final: rename (a temp that is gone was renamed already). */
 static int apply_line(char *line, void *arg)
 {
@@ -144,6 +154,7 @@ static int apply_line(char *line, void *arg)
     if (!tab) return 0;
     *tab = '\0';
     const char *final = tab + 1, *rel_tmp, *rel_final;
+    if (half_of(final) != r->part) return 0;
     int dirfd = ptc_dircache_at(&r->open, final, &rel_final);
     size_t dirlen = dirfd == AT_FDCWD ? 0 : (size_t)(rel_final - final);
     /* The temporary file lives beside its target: same directory. */
@@ -153,7 +164,10 @@ static int apply_line(char *line, void *arg)
      * final file is there; otherwise something is wrong and is said. */
     if (renameat(dirfd, rel_tmp, dirfd, rel_final) != 0 &&
         (errno != ENOENT || faccessat(dirfd, rel_final, F_OK, AT_SYMLINK_NOFOLLOW) != 0)) {
-        ptc_diag_plain(r->diag, PTC_ERROR, "io", "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+        int err = errno;
+        pthread_mutex_lock(r->diag_mu);
+        ptc_diag_plain(r->diag, PTC_ERROR, "io", "cannot rename %s to %s: %s", tmp, final, strerror(err));
+        pthread_mutex_unlock(r->diag_mu);
         r->failed = 1;
     }
     note_dir(r, final);
@@ -179,19 +193,41 @@ static int do_swap(ptc_commit *c, int how, ptc_diag *diag)
     return rc;
 }
 
-/* Carries out a committed manifest; idempotent. */
+typedef struct {
+    replay r;
+    const char *manifest;
+} half;
+
+/* One half's renames, then its directories' fsync: 0, or -1. */
+static void *apply_half(void *arg)
+{
+    half *h = arg;
+    replay *r = &h->r;
+    if (each_line(h->manifest, apply_line, r) != 0) r->failed = 1;
+    for (size_t i = 0; i < r->dirs.n; i++) ptc_fsync_dir(r->dirs.v[i]);
+    ptc_pathlist_free(&r->dirs);
+    ptc_map_free(&r->seen);
+    ptc_dircache_free(&r->open);
+    ptc_buf_free(&r->last_buf);
+    return NULL;
+}
+
+/* Carries out a committed manifest; idempotent.  The renames are split by
+ * directory between this thread and another (their order does not matter
+ * past the commit point, and two directories' renames run side by side). */
 static int apply(ptc_commit *c, ptc_diag *diag)
 {
-    replay r;
-    memset(&r, 0, sizeof r);
-    r.diag = diag;
-    each_line(c->manifest, apply_line, &r);
-    for (size_t i = 0; i < r.dirs.n; i++) ptc_fsync_dir(r.dirs.v[i]);
-    ptc_pathlist_free(&r.dirs);
-    ptc_map_free(&r.seen);
-    ptc_dircache_free(&r.open);
-    ptc_buf_free(&r.last_buf);
-    if (r.failed || do_swap(c, r.swap, diag) != 0) return -1;
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    half h[2];
+    memset(h, 0, sizeof h);
+    for (unsigned i = 0; i < 2; i++) h[i] = (half){.r = {.diag = diag, .diag_mu = &mu, .part = i}, .manifest = c->manifest};
+    pthread_t other;
+    int threaded = c->nfiles >= 1024 && pthread_create(&other, NULL, apply_half, &h[1]) == 0;
+    apply_half(&h[0]);
+    if (threaded) pthread_join(other, NULL);
+    else apply_half(&h[1]);
+    pthread_mutex_destroy(&mu);
+    if (h[0].r.failed || h[1].r.failed || do_swap(c, h[0].r.swap, diag) != 0) return -1;
     unlink(c->manifest);
     unlink(c->intent);
     return 0;
