@@ -17,6 +17,9 @@ ptc_serve_log *ptc_serve_log_open(const char *path);
  * Past 1 MiB waiting to be written, the line is dropped and counted. */
 void ptc_serve_log_line(ptc_serve_log *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same for a line formatted already (n bytes, no newline): the lock is
+ * held for a copy only, not for the formatting. */
+void ptc_serve_log_put(ptc_serve_log *l, const char *line, size_t n);
 /* Asks the writer to write what is queued now and waits for it, at most 2 s. */
 void ptc_serve_log_flush(ptc_serve_log *l);
 /* Lines dropped so far (the count is also written into the log). */

@@ -157,23 +157,53 @@ typedef struct req {
     const char *note;           /* e.g. a MAC mismatch let through (warn) */
 } req;
 
+/* The log's time stamp, made once a second by each thread. */
+static const char *log_time(void)
+{
+    static _Thread_local time_t made_at = -1;
+    static _Thread_local char when[32];
+    time_t now = time(NULL);
+    if (now != made_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        made_at = now;
+    }
+    return when;
+}
+
+static void put_word(ptc_buf *b, const char *s)
+{
+    ptc_buf_putc(b, ' ');
+    ptc_buf_puts(b, s);
+}
+
+/* "WHEN ADDR METHOD PATH STATUS BYTES mac=MAC ua="UA"[ refused="WHY"][NOTE]",
+ * put together by hand: printf under the log's lock was a tenth of a
+ * request. */
 static void log_request(req *r, int status, uint64_t bytes)
 {
-    char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    ptc_buf path = PTC_BUF_INIT, ua = PTC_BUF_INIT;
-    ptc_serve_log_escape(&path, r->url);
-    ptc_serve_log_escape(&ua, r->ua ? r->ua : "");
-    ptc_serve_log_line(r->s->log, "%s %s %s %s %d %llu mac=%s ua=\"%s\"%s%s%s%s",
-                       when, r->addr, r->method, ptc_buf_cstr(&path), status,
-                       (unsigned long long)bytes, r->mac[0] ? r->mac : "-", ptc_buf_cstr(&ua),
-                       r->why ? " refused=\"" : "", r->why ? r->why : "", r->why ? "\"" : "",
-                       r->note ? r->note : "");
-    ptc_buf_free(&path);
-    ptc_buf_free(&ua);
+    char num[48];
+    ptc_buf b = PTC_BUF_INIT;
+    ptc_buf_puts(&b, log_time());
+    put_word(&b, r->addr);
+    put_word(&b, r->method);
+    ptc_buf_putc(&b, ' ');
+    ptc_serve_log_escape(&b, r->url);
+    snprintf(num, sizeof num, " %d %llu mac=", status, (unsigned long long)bytes);
+    ptc_buf_puts(&b, num);
+    ptc_buf_puts(&b, r->mac[0] ? r->mac : "-");
+    ptc_buf_puts(&b, " ua=\"");
+    ptc_serve_log_escape(&b, r->ua ? r->ua : "");
+    ptc_buf_putc(&b, '"');
+    if (r->why) {
+        ptc_buf_puts(&b, " refused=\"");
+        ptc_buf_puts(&b, r->why);
+        ptc_buf_putc(&b, '"');
+    }
+    if (r->note) ptc_buf_puts(&b, r->note);
+    ptc_serve_log_put(r->s->log, b.data, b.len);
+    ptc_buf_free(&b);
 }
 
 static enum MHD_Result respond(req *r, int status, struct MHD_Response *resp, uint64_t bytes)
@@ -282,74 +312,121 @@ static int is_not_modified(req *r, const char *etag, time_t mtime)
     return end && *end == '\0' && timegm(&it) >= mtime;
 }
 
+typedef struct file_headers {    /* what a 200 of a file says besides its bytes */
+    const char *ctype, *etag, *lastmod;
+} file_headers;
+
+static void add_file_headers(struct MHD_Response *resp, void *arg)
+{
+    const file_headers *h = arg;
+    if (h->ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, h->ctype);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, h->etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, h->lastmod);
+    /* Passwords inside: no shared cache may keep a copy. */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
+/* The file rel (kept ready, or opened beneath the base) with its stat;
+ * *fd -1 when it came from the cache.  NULL-free: a status to refuse with
+ * (and *why), or 0. */
+static int find_file(req *r, const snap *sn, const char *rel, int *fd, char **target, struct stat *st,
+                     ptc_serve_cached **ce, const char **why)
+{
+    *ce = ptc_serve_cache_get(sn->cache, sn->basefd, rel, st);
+    if (*ce) return 0;
+    *fd = ptc_snap_open_beneath(sn, rel, target, why);
+    if (*fd < 0) return 404;
+    if (*target) {
+        const char *w2;
+        if (ptc_serve_rel_check(*target, &w2) != PTC_SERVE_PATH_OK || ptc_snap_in_cache_dir(sn, *target)) {
+            *why = "symlink to a file that is never served";
+            return 404;
+        }
+    }
+    if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        *why = "not a regular file (directory listings are off)";
+        return 404;
+    }
+    (void)r;
+    return 0;
+}
+
+/* The 200 for the file: kept ready (filled now if it may be), or streamed
+ * from fd (which the response then owns: *fd -1). */
+static struct MHD_Response *ok_response(req *r, const snap *sn, const char *rel, int *fd, const char *target,
+                                        const struct stat *st, const file_headers *h, ptc_serve_cached **ce)
+{
+    if (!*ce && !target)
+        *ce = ptc_serve_cache_fill(sn->cache, rel, *fd, st, h->etag, h->lastmod, add_file_headers, (void *)h);
+    if (*ce) return (*ce)->resp;
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64((uint64_t)st->st_size, *fd, 0);
+    if (resp) {
+        *fd = -1;
+        add_file_headers(resp, (void *)h);
+    }
+    (void)r;
+    return resp;
+}
+
 static enum MHD_Result serve_file(req *r, const snap *sn)
 {
     const char *rel = NULL, *why = NULL;
     char *target = NULL;
-    int fd = -1;
+    int fd = -1, refuse;
+    ptc_serve_cached *ce = NULL;
     enum MHD_Result ret;
+    struct stat st;
     int cls = ptc_serve_path_check(r->url, &rel, &why);
     if (cls == PTC_SERVE_PATH_MALFORMED) { ret = respond_error(r, 400, why); goto done; }
     if (cls != PTC_SERVE_PATH_OK) { ret = respond_error(r, 404, why); goto done; }
     if (ptc_snap_in_cache_dir(sn, rel)) { ret = respond_error(r, 404, "bytecode cache"); goto done; }
-    fd = ptc_snap_open_beneath(sn, rel, &target, &why);
-    if (fd < 0) { ret = respond_error(r, 404, why); goto done; }
-    if (target) {
-        const char *w2;
-        if (ptc_serve_rel_check(target, &w2) != PTC_SERVE_PATH_OK || ptc_snap_in_cache_dir(sn, target)) {
-            ret = respond_error(r, 404, "symlink to a file that is never served");
-            goto done;
-        }
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ret = respond_error(r, 404, "not a regular file (directory listings are off)");
-        goto done;
-    }
+    if ((refuse = find_file(r, sn, rel, &fd, &target, &st, &ce, &why))) { ret = respond_error(r, refuse, why); goto done; }
 
     int has_f = 0;
     const char *refusal = mac_refusal(r, sn, rel, target, &has_f);
     if (refusal) { ret = respond_error(r, 404, refusal); goto done; }
 
-    char etag[80], lastmod[64];
+    char etag[80], lastmod[40];
     int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
-             (unsigned long long)st.st_size, (unsigned long long)mtime_ns);
-    struct tm tm;
-    gmtime_r(&st.st_mtim.tv_sec, &tm);
-    strftime(lastmod, sizeof lastmod, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-
-    int not_modified = is_not_modified(r, etag, st.st_mtim.tv_sec);
+    if (ce) {                           /* the same file: the same validators */
+        memcpy(etag, ce->etag, sizeof etag);
+        memcpy(lastmod, ce->lastmod, sizeof lastmod);
+    } else {
+        snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
+                 (unsigned long long)st.st_size, (unsigned long long)mtime_ns);
+        struct tm tm;
+        gmtime_r(&st.st_mtim.tv_sec, &tm);
+        strftime(lastmod, sizeof lastmod, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    }
+    file_headers h = {ptc_serve_content_type(target ? target : rel), etag, lastmod};
 
     struct MHD_Response *resp;
     int status;
     uint64_t bytes = 0;
-    if (not_modified) {
+    if (is_not_modified(r, etag, st.st_mtim.tv_sec)) {
         status = 304;
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (resp) add_file_headers(resp, &(file_headers){NULL, etag, lastmod});
     } else {
         status = 200;
-        resp = MHD_create_response_from_fd_at_offset64((uint64_t)st.st_size, fd, 0);
-        if (resp) {
-            fd = -1;            /* the response owns it now */
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    ptc_serve_content_type(target ? target : rel));
-            if (strcmp(r->method, "HEAD") != 0) bytes = (uint64_t)st.st_size;
-        }
+        resp = ok_response(r, sn, rel, &fd, target, &st, &h, &ce);
+        if (resp && strcmp(r->method, "HEAD") != 0) bytes = (uint64_t)st.st_size;
     }
     if (!resp) { ret = respond_error(r, 500, "out of memory"); goto done; }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
-    /* Passwords inside: no shared cache may keep a copy. */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    ret = respond(r, status, resp, bytes);
+    if (ce && status == 200) {          /* the cache keeps its own */
+        ret = MHD_queue_response(r->c, 200, resp);
+        log_request(r, status, bytes);
+    } else {
+        ret = respond(r, status, resp, bytes);
+    }
 
     /* A HEAD delivers nothing: only a GET counts as the phone having the file. */
     if (r->s->audit && r->mac[0] && strcmp(r->method, "GET") == 0 &&
         (has_f || ptc_snap_known_mac(sn, ptc_mac_value(r->mac))))
         record_fetch(r, target ? target : rel, status, bytes, mtime_ns);
 done:
+    ptc_serve_cache_put(sn->cache, ce);
     if (fd >= 0) close(fd);
     free(target);
     return ret;

@@ -187,24 +187,31 @@ ptc_serve_log *ptc_serve_log_open(const char *path)
     return l;
 }
 
-void ptc_serve_log_line(ptc_serve_log *l, const char *fmt, ...)
+void ptc_serve_log_put(ptc_serve_log *l, const char *line, size_t n)
 {
     if (l->fd < 0) return;
-    va_list ap;
     pthread_mutex_lock(&l->mu);
-    size_t was = l->buf.len;
-    va_start(ap, fmt);
-    ptc_buf_vprintf(&l->buf, fmt, ap);
-    va_end(ap);
-    ptc_buf_putc(&l->buf, '\n');
-    if (l->buf.len > LOG_MAX) {
-        l->buf.len = was;
+    if (l->buf.len + n + 1 > LOG_MAX) {
         l->dropped++;
     } else {
-        l->queued += l->buf.len - was;
+        ptc_buf_put(&l->buf, line, n);
+        ptc_buf_putc(&l->buf, '\n');
+        l->queued += n + 1;
     }
     if (l->buf.len >= LOG_FLUSH_AT) pthread_cond_signal(&l->work);
     pthread_mutex_unlock(&l->mu);
+}
+
+void ptc_serve_log_line(ptc_serve_log *l, const char *fmt, ...)
+{
+    if (l->fd < 0) return;
+    ptc_buf b = PTC_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    ptc_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    ptc_serve_log_put(l, b.data ? b.data : "", b.len);
+    ptc_buf_free(&b);
 }
 
 void ptc_serve_log_flush(ptc_serve_log *l)

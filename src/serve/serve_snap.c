@@ -30,6 +30,7 @@
 void ptc_snap_free(snap *sn)
 {
     if (!sn) return;
+    ptc_serve_cache_free(sn->cache);
     ptc_cfg_free(&sn->cfg);
     ptc_serve_allow_free(sn->allow);
     free(sn->allow_spec);
@@ -131,6 +132,7 @@ snap *ptc_snap_build(const ptc_snap_src *s, const snap *prev, char *why, size_t 
 {
     snap *sn = ptc_xcalloc(1, sizeof *sn);
     sn->basefd = -1;
+    sn->cache = ptc_serve_cache_new();
     char *base = NULL, *cache = NULL, *cache_real = NULL;
     int ok = 0;
     ptc_diag quiet;

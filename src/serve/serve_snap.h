@@ -14,6 +14,7 @@
 #include <time.h>
 #include "ptc/cfg.h"
 #include "ptc/serve_allow.h"
+#include "serve_cache.h"
 
 /* What a request needs to know, immutable once built: a reload builds a new
  * one and swaps it in under the write lock, so requests never see half a
@@ -31,6 +32,7 @@ typedef struct snap {
     char *cache_rel;            /* bytecode cache below the base, or NULL */
     char *phone_db;
     uint64_t phone_db_version;  /* ptc_db_watch_version before the MACs were read */
+    ptc_serve_cache *cache;     /* the one mutable part: its own lock (serve_cache.h) */
 } snap;
 
 /* What a snapshot is built from: `ptc serve`'s options. */

@@ -62,6 +62,41 @@ else
   body=$(curl -s --interface 127.0.0.2 -A "$YUA" "$U/001565aaa937.cfg")
   expect_eq "file content" "$body" "account.1.password = SECRETPASS"
 
+  # Kept ready in memory after the first request (src/serve/serve_cache.c),
+  # but never served once the file changed: in place (same inode, same
+  # size), replaced by rename as ptc run does, or turned into a symlink
+  # out of the base.
+  get() { curl -s --interface 127.0.0.2 -A "$YUA" "$U/$1"; }
+  F=$R/mnt/kd/phoneprov/yealink/y000000000028.cfg
+  expect_eq "cached: first" "$(get y000000000028.cfg)" common
+  expect_eq "cached: again" "$(get y000000000028.cfg)" common
+  printf 'COMMON' | dd of="$F" bs=1 conv=notrunc status=none
+  expect_eq "cached: edited in place, same size: the new bytes" "$(get y000000000028.cfg)" COMMON
+  printf 'renamed\n' >"$F.new" && mv "$F.new" "$F"
+  expect_eq "cached: replaced by rename: the new bytes" "$(get y000000000028.cfg)" renamed
+  hdrs=$(curl -s -D - -o /dev/null --interface 127.0.0.2 -A "$YUA" "$U/y000000000028.cfg")
+  expect_eq "cached: a 200 keeps every header" \
+    "$(grep -ci -e '^etag: "' -e '^cache-control: private, no-cache' -e '^x-content-type-options: nosniff' -e '^last-modified: ' <<<"$hdrs")" 4
+  etag=$(grep -i '^etag:' <<<"$hdrs" | cut -d' ' -f2 | tr -d '\r')
+  expect_eq "cached: If-None-Match gives 304" "$(code --interface 127.0.0.2 -A "$YUA" -H "If-None-Match: $etag" "$U/y000000000028.cfg")" 304
+  expect_eq "cached: HEAD sends no body" "$(curl -s -I --interface 127.0.0.2 -A "$YUA" "$U/y000000000028.cfg" | grep -ci '^content-length: 8')" 1
+  printf 'outside\n' >"$T_WORK/outside.cfg"
+  rm "$F" && ln -s "$T_WORK/outside.cfg" "$F"
+  expect_eq "cached: now a symlink out of the base: refused" "$(code --interface 127.0.0.2 -A "$YUA" "$U/y000000000028.cfg")" 404
+  rm "$F" && printf 'common\n' >"$F"
+  expect_eq "cached: back again" "$(get y000000000028.cfg)" common
+  if command -v strace >/dev/null; then   # kept ready: not opened again
+    strace -f -qq -e trace=openat,openat2 -o "$T_WORK/serve.trace" -p "$PID" 2>/dev/null &
+    SPID=$!
+    for _ in $(seq 1 50); do [ -s "$T_WORK/serve.trace" ] || grep -q . /proc/$SPID/status 2>/dev/null && break; sleep 0.1; done
+    sleep 0.5
+    for _ in 1 2 3; do get y000000000028.cfg >/dev/null; done
+    sleep 0.3; kill $SPID; wait $SPID 2>/dev/null
+    expect_eq "cached: three more requests open nothing" "$(grep -c y000000000028 "$T_WORK/serve.trace")" 0
+  else
+    echo "serve: strace is not installed: the check that a cached file is not opened again is skipped" >&2
+  fi
+
   # SIGHUP: the allowlist from rc.conf again.
   sed -i 's/^PHONEPROV_ALLOW=.*/PHONEPROV_ALLOW="127.0.0.0\/24"/' "$R/etc/rc.conf"
   kill -HUP $PID
