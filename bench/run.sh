@@ -134,7 +134,7 @@ say ""
   { fail "ptc compile of the stock templates"; cat "$WORK/compile.err" >&2; }
 
 # ---- runs ----------------------------------------------------------------------------
-declare -A R_PTC R_US R_RSS R_RSSMAX R_PLAIN R_MIN R_REN R_RERUN R_RERUN_RSS R_FILES R_REWROTE
+declare -A R_PTC R_US R_RSS R_RSSMAX R_PLAIN R_MIN R_REN R_RERUN R_RERUN_RSS R_FILES R_REWROTE R_ONE R_ONE_RSS R_ONE_WROTE
 for N in $SIZES; do
   LIST=$WORK/list-$N.conf
   "$GEN" "$N" >"$LIST" || { fail "gen $N"; continue; }
@@ -145,7 +145,14 @@ for N in $SIZES; do
   fi
   nfiles=$("$BASE" snap "$REF/mnt/kd" | wc -l)
   R_FILES[$N]=$nfiles
-  : >"$WORK/ptc" ; : >"$WORK/rss" ; : >"$WORK/plain" ; : >"$WORK/rename" ; : >"$WORK/minimal" ; : >"$WORK/rerun" ; : >"$WORK/rerun_rss"
+  # the same list with the first phone's password changed, and its own reference
+  LIST1=$WORK/list1-$N.conf REF1=$WORK/ref1
+  awk '!d && NF >= 4 && $1 !~ /^#/ { $4 = "Changed0ne"; d = 1 } { print }' "$LIST" >"$LIST1"
+  fresh_root "$REF1"
+  "$PTC" run -q --root "$REF1" --cache-dir "$CACHE" "$LIST1" >"$WORK/last.out" 2>"$WORK/last.err" ||
+    fail "ptc run of $N phones, one changed (reference run)"
+  one_wrote=0
+  : >"$WORK/ptc" ; : >"$WORK/rss" ; : >"$WORK/plain" ; : >"$WORK/rename" ; : >"$WORK/minimal" ; : >"$WORK/rerun" ; : >"$WORK/rerun_rss" ; : >"$WORK/one" ; : >"$WORK/one_rss"
   rewrote=0
   for ((k = 1; k <= REPS; k++)); do
     # odd repetitions: ptc first; even: baselines first (drift cancels out)
@@ -153,6 +160,7 @@ for N in $SIZES; do
       case $step in
       ptc)
         R=$WORK/r; fresh_root "$R"
+        rm -f "$CACHE"/gen-*.idx        # a first run: no record of an earlier tree
         timed t "$PTC" run -q --root "$R" --cache-dir "$CACHE" "$LIST"
         if [ "$(field "$t" 5)" != 0 ]; then fail "ptc run, $N phones, exit $(field "$t" 5)"; head -5 "$WORK/last.err" >&2; continue; fi
         field "$t" 1 >>"$WORK/ptc"; field "$t" 2 >>"$WORK/rss"
@@ -172,6 +180,20 @@ for N in $SIZES; do
            ! cmp -s <(sqlite3 "$REF/mnt/kd/asterisk-odbc.sqlite3" .dump) <(sqlite3 "$R/mnt/kd/asterisk-odbc.sqlite3" .dump); then
           fail "the phoneprov table changed in a no-change rerun ($N phones)"
         fi
+        # one phone edited: only its file and the include files may be rewritten,
+        # and the tree must be what a fresh run of the edited list writes
+        timed t "$PTC" run -q -f --root "$R" --cache-dir "$CACHE" "$LIST1"
+        if [ "$(field "$t" 5)" != 0 ]; then fail "ptc run -f (one changed), $N phones, exit $(field "$t" 5)"; continue; fi
+        field "$t" 1 >>"$WORK/one"; field "$t" 2 >>"$WORK/one_rss"
+        "$BASE" snap "$R/mnt/kd" | grep -v '^asterisk-odbc.sqlite3 ' >"$WORK/snap3"
+        n=$(diff "$WORK/snap2" "$WORK/snap3" | grep -c '^>')
+        [ "$n" -gt "$one_wrote" ] && one_wrote=$n
+        "$BASE" cmp "$REF1/mnt/kd" "$R/mnt/kd" asterisk-odbc.sqlite3 >/dev/null ||
+          fail "ptc output after one phone changed differs from a fresh run ($N phones)"
+        if command -v sqlite3 >/dev/null &&
+           ! cmp -s <(sqlite3 "$REF1/mnt/kd/asterisk-odbc.sqlite3" .dump) <(sqlite3 "$R/mnt/kd/asterisk-odbc.sqlite3" .dump); then
+          fail "the phoneprov table after one phone changed differs from a fresh run ($N phones)"
+        fi
         rm -rf "$R"; settle "$N" ;;
       plain|minimal|rename)
         D=$WORK/b; rm -rf "$D"
@@ -189,7 +211,8 @@ for N in $SIZES; do
   R_RERUN[$N]=$(median <"$WORK/rerun") R_RERUN_RSS[$N]=$(maxof <"$WORK/rerun_rss")
   R_US[$N]=$(awk -v t="${R_PTC[$N]}" -v n="$N" 'BEGIN { printf "%.1f", t / n }')
   R_REWROTE[$N]=$rewrote
-  rm -rf "$REF"
+  R_ONE[$N]=$(median <"$WORK/one") R_ONE_RSS[$N]=$(maxof <"$WORK/one_rss") R_ONE_WROTE[$N]=$one_wrote
+  rm -rf "$REF" "$REF1"
 done
 
 ms() { awk -v u="$1" 'BEGIN { if (u == "nan" || u == "") print "-"; else printf "%.1f", u / 1000 }'; }
@@ -217,6 +240,15 @@ for N in $SIZES; do
   sayf '%8s %13s %9s %7sx %9s %s\n' "$N" "$(ms "${R_PTC[$N]}")" "$(ms "${R_RERUN[$N]}")" \
     "$(ratio "${R_PTC[$N]}" "${R_RERUN[$N]}")" "$(mib "${R_RERUN_RSS[$N]}")" "${R_REWROTE[$N]} of ${R_FILES[$N]}"
 done
+say ""
+say "== one phone's password changed (ptc run -f with the edited list over the tree just rerun)"
+sayf '%8s %13s %9s %13s %9s %s\n' phones "first run ms" "rerun ms" "rerun / first" "RSS MiB" "files rewritten"
+for N in $SIZES; do
+  [ -n "${R_ONE[$N]:-}" ] || continue
+  sayf '%8s %13s %9s %13s %9s %s\n' "$N" "$(ms "${R_PTC[$N]}")" "$(ms "${R_ONE[$N]}")" \
+    "$(ratio "${R_ONE[$N]}" "${R_PTC[$N]}")" "$(mib "${R_ONE_RSS[$N]}")" "${R_ONE_WROTE[$N]} of ${R_FILES[$N]}"
+done
+say "   (the phone's file and the include files it has a share of: 5 at most)"
 say ""
 
 # ---- templates: compile, cached load ------------------------------------------------
@@ -292,6 +324,14 @@ if [ -n "$BIG" ]; then
   rr=$(ratio "${R_PTC[$BIG]}" "${R_RERUN[$BIG]}")
   say "   $(passmiss "$rr >= 2")  no-change rerun at least 2x faster than a first run ($BIG phones): ${rr}x"
   say "   $([ "${R_REWROTE[$BIG]}" = 0 ] && echo PASS || echo MISS)  no-change rerun rewrites nothing: ${R_REWROTE[$BIG]} of ${R_FILES[$BIG]} files rewritten"
+  nr=$(ratio "${R_RERUN[$BIG]}" "${R_PTC[$BIG]}")
+  say "   $(passmiss "$nr <= 0.2")  no-change rerun at most 0.2 of a first run ($BIG phones): $nr"
+  if [ -n "${R_ONE[$BIG]:-}" ]; then
+    orr=$(ratio "${R_ONE[$BIG]}" "${R_PTC[$BIG]}")
+    say "   $(passmiss "$orr <= 0.25")  one phone changed: rerun at most 0.25 of a first run ($BIG phones): $orr"
+    say "   $(passmiss "${R_ONE_WROTE[$BIG]} <= 5")  one phone changed: only its file and the include files rewritten: ${R_ONE_WROTE[$BIG]} files"
+    say "   $(passmiss "${R_ONE_RSS[$BIG]} <= 32768")  one phone changed: peak RSS at most 32 MiB: $(mib "${R_ONE_RSS[$BIG]}") MiB"
+  fi
 fi
 if [ -n "$CL_MAX" ]; then
   say "   $(passmiss "$CL_MAX < 100")  cached template load under 0.1 ms: slowest stock template $CL_MAX us"
@@ -322,7 +362,8 @@ if [ "$PROFILE" = 1 ]; then
         awk '/^ *[0-9,]+ \([ 0-9.]+%\)/ && /\[/ && !/PROGRAM TOTALS|below main|libc_start|:main |ptc_cmd_run|:ptc_run |0x0000/' |
         head -15 | sed 's/^/     /' | tee -a "$OUT"
       # The reruns over that tree: nothing changed (the generation index's
-      # replay), then one phone's password changed (a full run today).
+      # replay), then one phone's password changed (that phone rendered, the
+      # others planned from the record, their include shares copied).
       awk '!d && NF >= 4 && $1 !~ /^#/ { $4 = "Changed0ne"; d = 1 } { print }' "$WORK/plist.conf" >"$WORK/plist1.conf"
       for what in rerun one; do
         list=$WORK/plist.conf
