@@ -327,10 +327,10 @@ static void add_file_headers(struct MHD_Response *resp, void *arg)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 }
 
-/* The file rel (kept ready, or opened beneath the base) with its stat;
- * *fd -1 when it came from the cache.  NULL-free: a status to refuse with
- * (and *why), or 0. */
-static int find_file(req *r, const snap *sn, const char *rel, int *fd, char **target, struct stat *st,
+/* The file rel with its stat: kept ready (*ce, *fd stays -1) or opened
+ * beneath the base (*fd, *target when through a symlink).  0, or the
+ * status to refuse with and *why. */
+static int find_file(const snap *sn, const char *rel, int *fd, char **target, struct stat *st,
                      ptc_serve_cached **ce, const char **why)
 {
     *ce = ptc_serve_cache_get(sn->cache, sn->basefd, rel, st);
@@ -348,13 +348,12 @@ static int find_file(req *r, const snap *sn, const char *rel, int *fd, char **ta
         *why = "not a regular file (directory listings are off)";
         return 404;
     }
-    (void)r;
     return 0;
 }
 
 /* The 200 for the file: kept ready (filled now if it may be), or streamed
  * from fd (which the response then owns: *fd -1). */
-static struct MHD_Response *ok_response(req *r, const snap *sn, const char *rel, int *fd, const char *target,
+static struct MHD_Response *ok_response(const snap *sn, const char *rel, int *fd, const char *target,
                                         const struct stat *st, const file_headers *h, ptc_serve_cached **ce)
 {
     if (!*ce && !target)
@@ -365,7 +364,6 @@ static struct MHD_Response *ok_response(req *r, const snap *sn, const char *rel,
         *fd = -1;
         add_file_headers(resp, (void *)h);
     }
-    (void)r;
     return resp;
 }
 
@@ -381,7 +379,7 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
     if (cls == PTC_SERVE_PATH_MALFORMED) { ret = respond_error(r, 400, why); goto done; }
     if (cls != PTC_SERVE_PATH_OK) { ret = respond_error(r, 404, why); goto done; }
     if (ptc_snap_in_cache_dir(sn, rel)) { ret = respond_error(r, 404, "bytecode cache"); goto done; }
-    if ((refuse = find_file(r, sn, rel, &fd, &target, &st, &ce, &why))) { ret = respond_error(r, refuse, why); goto done; }
+    if ((refuse = find_file(sn, rel, &fd, &target, &st, &ce, &why))) { ret = respond_error(r, refuse, why); goto done; }
 
     int has_f = 0;
     const char *refusal = mac_refusal(r, sn, rel, target, &has_f);
@@ -410,7 +408,7 @@ static enum MHD_Result serve_file(req *r, const snap *sn)
         if (resp) add_file_headers(resp, &(file_headers){NULL, etag, lastmod});
     } else {
         status = 200;
-        resp = ok_response(r, sn, rel, &fd, target, &st, &h, &ce);
+        resp = ok_response(sn, rel, &fd, target, &st, &h, &ce);
         if (resp && strcmp(r->method, "HEAD") != 0) bytes = (uint64_t)st.st_size;
     }
     if (!resp) { ret = respond_error(r, 500, "out of memory"); goto done; }
