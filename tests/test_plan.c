@@ -233,6 +233,66 @@ START_TEST(check_only_writes_nothing)
 }
 END_TEST
 
+/* ---- cancelled: the hook says so once, the run stops and writes nothing ---- */
+
+typedef struct cancel_ctx {
+    unsigned asked, at;         /* calls so far; the call that cancels */
+    unsigned progress;          /* phones reported done */
+} cancel_ctx;
+
+static int cancel_once(void *ctx)
+{
+    cancel_ctx *c = ctx;
+    return ++c->asked == c->at;         /* yes once, then no again */
+}
+
+static void count_progress(void *ctx, unsigned done, unsigned total)
+{
+    (void)total;
+    ((cancel_ctx *)ctx)->progress = done;
+}
+
+START_TEST(a_cancel_stops_the_run_and_writes_nothing)
+{
+    char *root = make_root();
+    static char list[200 * 32];
+    size_t at = 0;
+    for (int i = 1; i <= 200; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "t 000b82%06x %d pw%d\n", i, 200 + i, i);
+    ck_assert_uint_lt(at, sizeof list);
+    char *out = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&out, &n);
+    ptc_diag d;
+    ptc_diag_init(&d, f);
+    ptc_cfg cfg;
+    ck_assert_int_eq(ptc_cfg_load(&cfg, root, NULL, &d), 0);
+    ptc_cache cache;
+    ptc_cache_init(&cache, NULL);
+    char db[PATH_MAX], cmd[PATH_MAX + 64];
+    snprintf(db, sizeof db, "%s/mnt/kd/asterisk-odbc.sqlite3", root);
+    cancel_ctx c = {.at = 3};
+    ptc_run_opts o = {.list_path = "web", .list_text = list, .list_len = strlen(list), .db_path = db,
+                      .sip_server_ipv4 = "192.0.2.1",
+                      .hooks = {.cancel = cancel_once, .progress = count_progress, .ctx = &c}};
+    ptc_run_stats st;
+    ck_assert_int_ne(ptc_run(&o, &cfg, &cache, &d, &st), PTC_EXIT_OK);
+    fflush(f);
+    ck_assert_msg(strstr(out, "the run was cancelled before its commit point"), "%s", out);
+    ck_assert_int_eq(st.committed, 0);
+    ck_assert_uint_lt(c.progress, 200);         /* it stopped early */
+    /* nothing of the run in the tree: no provisioning file, no table */
+    snprintf(cmd, sizeof cmd, "test -z \"$(find %s/mnt/kd -type f ! -path '*/templates/*')\"", root);
+    ck_assert_int_eq(system(cmd), 0);
+    fclose(f);
+    free(out);
+    ptc_cache_free(&cache);
+    ptc_cfg_free(&cfg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -247,6 +307,7 @@ static Suite *plan_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("library");
     tcase_add_test(tc, check_only_writes_nothing);
+    tcase_add_test(tc, a_cancel_stops_the_run_and_writes_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

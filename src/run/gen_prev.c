@@ -304,6 +304,7 @@ int ptc_gen_prev_copy(ptc_gen_prev *p, int file, uint64_t off, uint64_t len, ptc
     if (!p || file < 0 || (size_t)file >= p->ninc || !p->inc[file].ok) return -1;
     prev_include *in = &p->inc[file];
     if (off > in->v[0] || len > in->v[0] - off) return -1;
+    if (!len) return 0;
     if (in->fd < 0 && open_include(in) != 0) return -1;
     if (off < in->win_at || off + len > in->win_at + in->win.len) {
         uint64_t rest = in->v[0] - off;

@@ -265,11 +265,15 @@ static int cancel_asked(run *R)
     return R->o->hooks.cancel && R->o->hooks.cancel(R->o->hooks.ctx);
 }
 
-static int cancelled(run *R)
+static int say_cancelled(run *R)
 {
-    if (!cancel_asked(R)) return 0;
     ptc_diag_plain(R->diag, PTC_ERROR, "cancelled", "the run was cancelled before its commit point");
     return 1;
+}
+
+static int cancelled(run *R)
+{
+    return cancel_asked(R) && say_cancelled(R);
 }
 
 /* The table: left alone when it holds these rows, else built beside it. */
@@ -312,9 +316,11 @@ static int write_phones(run *R)
         if (!rc) ptc_wr_push(&wr);
         stop = cancel_asked(R);
     }
-    /* the writer reports through R->diag: only after it stopped, here */
+    /* the writer reports through R->diag: only after it stopped, here;
+     * a cancel stopped the loop early, whatever the hook says now */
     if (ptc_wr_finish(&wr) != 0) rc = -1;
-    return rc || (stop && cancelled(R)) ? -1 : 0;
+    if (stop && !rc) rc = -say_cancelled(R);
+    return rc ? -1 : 0;
 }
 
 /* Before anything changes, the old generation index goes; a new one is
