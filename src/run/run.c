@@ -291,6 +291,42 @@ static int open_table(run *R)
     return R->db && ptc_db_build_begin(R->db, R->o->partial, R->diag) == 0 ? 0 : -1;
 }
 
+/* The writer thread's reporter: the run's, printing into memory, so the
+ * two threads never write one stream or count into one struct (a full disk
+ * fails both at once); handed over once the writer has stopped. */
+typedef struct held_diag {
+    ptc_diag d;
+    FILE *f;
+    char *text;
+    size_t len;
+} held_diag;
+
+static void hold_diag(held_diag *w, const ptc_diag *to)
+{
+    memset(w, 0, sizeof *w);
+    w->d = to->forward ? *to->forward : *to;
+    w->d.forward = NULL;
+    w->d.errors = w->d.warnings = w->d.notes = 0;
+    if (w->d.out && !(w->d.out = w->f = open_memstream(&w->text, &w->len))) ptc_diag_init_null(&w->d);
+}
+
+static void hand_over_diag(held_diag *w, ptc_diag *to)
+{
+    ptc_diag *d = to->forward ? to->forward : to;
+    if (w->f) fclose(w->f);
+    if (w->len && d->out) fwrite(w->text, 1, w->len, d->out);
+    d->errors += w->d.errors;
+    d->warnings += w->d.warnings;
+    d->notes += w->d.notes;
+    d->printed += w->d.printed;
+    d->suppressed += w->d.suppressed;
+    if (w->d.errors) {
+        memcpy(d->last, w->d.last, sizeof d->last);
+        d->last_code = w->d.last_code;
+    }
+    free(w->text);
+}
+
 /* Every phone rendered here, written by the writer thread (writer.h). */
 static int write_phones(run *R)
 {
@@ -298,8 +334,13 @@ static int write_phones(run *R)
     ptc_diag_init_null(&quiet);
     const ptc_run_hooks *h = &R->o->hooks;
     if (h->start) h->start(h->ctx, R->st->phones);
+    held_diag wd;
+    hold_diag(&wd, R->diag);
+    R->out.diag = &wd.d;
     ptc_wr wr;
     if (ptc_wr_start(&wr, &R->out, R->gen, h, R->st->phones) != 0) {
+        R->out.diag = R->diag;
+        hand_over_diag(&wd, R->diag);
         ptc_diag_plain(R->diag, PTC_ERROR, "io", "cannot start the writer thread");
         return -1;
     }
@@ -319,6 +360,8 @@ static int write_phones(run *R)
     /* the writer reports through R->diag: only after it stopped, here;
      * a cancel stopped the loop early, whatever the hook says now */
     if (ptc_wr_finish(&wr) != 0) rc = -1;
+    R->out.diag = R->diag;
+    hand_over_diag(&wd, R->diag);
     if (stop && !rc) rc = -say_cancelled(R);
     return rc ? -1 : 0;
 }
