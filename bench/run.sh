@@ -113,6 +113,15 @@ timed() {
   printf -v "$var" '%s' "$(cat "$WORK/t.out")"
 }
 field() { echo "$1" | awk -v f="$2" '{print $f}'; }
+# same_output REF ROOT WHAT: ROOT's tree is REF's byte for byte, and so are
+# the table's rows (the database is rebuilt and swapped: its bytes differ)
+same_output() {
+  "$BASE" cmp "$1/mnt/kd" "$2/mnt/kd" asterisk-odbc.sqlite3 >/dev/null || fail "ptc output differs $3"
+  if command -v sqlite3 >/dev/null &&
+     ! cmp -s <(sqlite3 "$1/mnt/kd/asterisk-odbc.sqlite3" .dump) <(sqlite3 "$2/mnt/kd/asterisk-odbc.sqlite3" .dump); then
+    fail "the phoneprov table differs $3"
+  fi
+}
 
 
 # ---- the machine -------------------------------------------------------------------
@@ -173,13 +182,7 @@ for N in $SIZES; do
         "$BASE" snap "$R/mnt/kd" | grep -v '^asterisk-odbc.sqlite3 ' >"$WORK/snap2"
         n=$(diff "$WORK/snap1" "$WORK/snap2" | grep -c '^>')
         [ "$n" -gt "$rewrote" ] && rewrote=$n
-        # the database is rebuilt and swapped on every run: its bytes differ, its rows may not
-        "$BASE" cmp "$REF/mnt/kd" "$R/mnt/kd" asterisk-odbc.sqlite3 >/dev/null ||
-          fail "ptc output changed by a no-change rerun ($N phones)"
-        if command -v sqlite3 >/dev/null &&
-           ! cmp -s <(sqlite3 "$REF/mnt/kd/asterisk-odbc.sqlite3" .dump) <(sqlite3 "$R/mnt/kd/asterisk-odbc.sqlite3" .dump); then
-          fail "the phoneprov table changed in a no-change rerun ($N phones)"
-        fi
+        same_output "$REF" "$R" "after a no-change rerun ($N phones)"
         # one phone edited: only its file and the include files may be rewritten,
         # and the tree must be what a fresh run of the edited list writes
         timed t "$PTC" run -q -f --root "$R" --cache-dir "$CACHE" "$LIST1"
@@ -188,12 +191,7 @@ for N in $SIZES; do
         "$BASE" snap "$R/mnt/kd" | grep -v '^asterisk-odbc.sqlite3 ' >"$WORK/snap3"
         n=$(diff "$WORK/snap2" "$WORK/snap3" | grep -c '^>')
         [ "$n" -gt "$one_wrote" ] && one_wrote=$n
-        "$BASE" cmp "$REF1/mnt/kd" "$R/mnt/kd" asterisk-odbc.sqlite3 >/dev/null ||
-          fail "ptc output after one phone changed differs from a fresh run ($N phones)"
-        if command -v sqlite3 >/dev/null &&
-           ! cmp -s <(sqlite3 "$REF1/mnt/kd/asterisk-odbc.sqlite3" .dump) <(sqlite3 "$R/mnt/kd/asterisk-odbc.sqlite3" .dump); then
-          fail "the phoneprov table after one phone changed differs from a fresh run ($N phones)"
-        fi
+        same_output "$REF1" "$R" "after one phone changed, against a fresh run ($N phones)"
         rm -rf "$R"; settle "$N" ;;
       plain|minimal|rename)
         D=$WORK/b; rm -rf "$D"
