@@ -11,6 +11,7 @@
 #include "ptc/fsutil.h"
 #include "ptc/serve.h"
 #include "ptc/sink.h"
+#include "../src/serve/serve_cache.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1715,6 +1716,58 @@ END_TEST
 
 /* While SQLite is busy, at most 65,536 phone-and-file entries wait; more
  * are dropped and counted, and the count reaches phoneprov_serve_stats. */
+static void no_headers(struct MHD_Response *r, void *arg)
+{
+    (void)r;
+    (void)arg;
+}
+
+/* The response cache holds at most its byte budget, whatever is asked of
+ * it: past it a file is not even read (the caller streams it), and a kept
+ * file that changed is never handed out again. */
+START_TEST(response_cache_is_bounded_and_checked)
+{
+    char dir[400], name[64];
+    snprintf(dir, sizeof dir, "%s/cache-bound", root);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    ck_assert_int_ge(dfd, 0);
+    static char big[PTC_SERVE_CACHE_FILE_MAX];
+    memset(big, 'x', sizeof big);
+    ptc_serve_cache *c = ptc_serve_cache_new();
+    unsigned kept = 0, refused = 0, n = PTC_SERVE_CACHE_BYTES / PTC_SERVE_CACHE_FILE_MAX + 20;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "f%04u.cfg", i);
+        int fd = openat(dfd, name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        ck_assert_int_eq(ptc_write_all(fd, big, sizeof big), 0);
+        struct stat st;
+        ck_assert_int_eq(fstat(fd, &st), 0);
+        ptc_serve_cached *e = ptc_serve_cache_fill(c, name, fd, &st, "\"e\"", "lm", no_headers, NULL);
+        if (e) kept++; else refused++;
+        ptc_serve_cache_put(c, e);
+        close(fd);
+        ck_assert_uint_le(c->bytes, PTC_SERVE_CACHE_BYTES);
+    }
+    ck_assert_uint_gt(refused, 0);
+    ck_assert_uint_gt(kept, 0);
+    unsigned live = 0;
+    for (size_t i = 0; i < PTC_SERVE_CACHE_SLOTS; i++) live += c->slot[i] != NULL;
+    ck_assert_uint_le(live, PTC_SERVE_CACHE_BYTES / PTC_SERVE_CACHE_FILE_MAX);
+    /* a kept file: handed out while unchanged, never once written to */
+    struct stat st;
+    ptc_serve_cached *e = ptc_serve_cache_get(c, dfd, "f0000.cfg", &st);
+    ck_assert_ptr_nonnull(e);
+    ptc_serve_cache_put(c, e);
+    int fd = openat(dfd, "f0000.cfg", O_WRONLY);
+    ck_assert_int_eq(pwrite(fd, "y", 1, 0), 1);       /* same inode, same size */
+    close(fd);
+    ck_assert_ptr_null(ptc_serve_cache_get(c, dfd, "f0000.cfg", &st));
+    ck_assert_ptr_null(ptc_serve_cache_get(c, dfd, "never.cfg", &st));
+    ptc_serve_cache_free(c);
+    close(dfd);
+}
+END_TEST
+
 START_TEST(audit_queue_is_bounded)
 {
     char path[400];
@@ -1792,6 +1845,7 @@ static Suite *serve_suite(void)
     tcase_add_test(live, allowlist_fails_closed);
     tcase_add_test(live, host_header_and_server_names);
     tcase_add_test(live, audit_queue_is_bounded);
+    tcase_add_test(live, response_cache_is_bounded_and_checked);
     suite_add_tcase(s, live);
     return s;
 }

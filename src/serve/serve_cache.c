@@ -97,6 +97,18 @@ static void insert(ptc_serve_cache *c, ptc_serve_cached *e)
     if (free_old) entry_free(old);
 }
 
+/* Whether a file of st's size would be kept: else it is not even read (a
+ * copy per request beyond the budget would be memory a client drives). */
+static int fits(ptc_serve_cache *c, const char *rel, const struct stat *st)
+{
+    uint64_t h = ptc_hash64(rel, strlen(rel));
+    pthread_mutex_lock(&c->mu);
+    const ptc_serve_cached *old = c->slot[h % PTC_SERVE_CACHE_SLOTS];
+    int ok = c->bytes - (old ? old->size : 0) + (uint64_t)st->st_size <= PTC_SERVE_CACHE_BYTES;
+    pthread_mutex_unlock(&c->mu);
+    return ok;
+}
+
 static char *read_whole(int fd, size_t n)
 {
     char *data = ptc_xmalloc(n ? n : 1);
@@ -116,7 +128,8 @@ ptc_serve_cached *ptc_serve_cache_fill(ptc_serve_cache *c, const char *rel, int 
                                        const char *etag, const char *lastmod,
                                        void (*add_headers)(struct MHD_Response *, void *), void *arg)
 {
-    if (!c || !S_ISREG(st->st_mode) || (uint64_t)st->st_size > PTC_SERVE_CACHE_FILE_MAX) return NULL;
+    if (!c || !S_ISREG(st->st_mode) || (uint64_t)st->st_size > PTC_SERVE_CACHE_FILE_MAX || !fits(c, rel, st))
+        return NULL;
     ptc_serve_cached *e = ptc_xcalloc(1, sizeof *e);
     *e = (ptc_serve_cached){.dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
                             .size = (uint64_t)st->st_size, .mtime_ns = ns_of(&st->st_mtim),

@@ -8,8 +8,9 @@
  * replaced, or anyone edited, is read again.  Only regular files reached
  * without a symbolic link, of at most PTC_SERVE_CACHE_FILE_MAX bytes, are
  * kept; the cache is direct-mapped (SLOTS entries, a colliding path
- * replaces the older one) and holds at most PTC_SERVE_CACHE_BYTES, so no
- * client can make it grow.  It belongs to a configuration snapshot and
+ * replaces the older one) and holds at most PTC_SERVE_CACHE_BYTES; a file
+ * that would not fit is streamed from its descriptor as before, so no
+ * client can make the server hold more.  It belongs to a configuration snapshot and
  * goes with it on reload.
  *
  * Ownership: the cache owns its entries; an entry handed out by
