@@ -9,6 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The slot of a path's hash: its high bits, mixed (similar names share
+ * ptc_hash64's low bits: "f0000.cfg".."f1023.cfg" fell into 511 slots). */
+_Static_assert(PTC_SERVE_CACHE_SLOTS == 1024, "slot_of takes 10 bits");
+static ptc_serve_cached **slot_of(ptc_serve_cache *c, uint64_t h)
+{
+    return &c->slot[(h * 0x9E3779B97F4A7C15ull) >> 54];
+}
+
 static int64_t ns_of(const struct timespec *t)
 {
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
@@ -50,7 +58,7 @@ ptc_serve_cached *ptc_serve_cache_get(ptc_serve_cache *c, int basefd, const char
     if (!c) return NULL;
     uint64_t h = ptc_hash64(rel, strlen(rel));
     pthread_mutex_lock(&c->mu);
-    ptc_serve_cached *e = c->slot[h % PTC_SERVE_CACHE_SLOTS];
+    ptc_serve_cached *e = *slot_of(c, h);
     if (e && (e->hash != h || strcmp(e->rel, rel) != 0)) e = NULL;
     if (e) e->refs++;
     pthread_mutex_unlock(&c->mu);
@@ -78,7 +86,7 @@ void ptc_serve_cache_put(ptc_serve_cache *c, ptc_serve_cached *e)
 static void insert(ptc_serve_cache *c, ptc_serve_cached *e)
 {
     pthread_mutex_lock(&c->mu);
-    ptc_serve_cached **slot = &c->slot[e->hash % PTC_SERVE_CACHE_SLOTS];
+    ptc_serve_cached **slot = slot_of(c, e->hash);
     ptc_serve_cached *old = *slot;
     int free_old = 0;
     if (old) {
@@ -103,7 +111,7 @@ static int fits(ptc_serve_cache *c, const char *rel, const struct stat *st)
 {
     uint64_t h = ptc_hash64(rel, strlen(rel));
     pthread_mutex_lock(&c->mu);
-    const ptc_serve_cached *old = c->slot[h % PTC_SERVE_CACHE_SLOTS];
+    const ptc_serve_cached *old = *slot_of(c, h);
     int ok = c->bytes - (old ? old->size : 0) + (uint64_t)st->st_size <= PTC_SERVE_CACHE_BYTES;
     pthread_mutex_unlock(&c->mu);
     return ok;

@@ -26,8 +26,13 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define PTC_SERVE_CACHE_FILE_MAX  (256u << 10)
-#define PTC_SERVE_CACHE_BYTES     (32u << 20)
+/* A provisioning file is a few KiB; larger ones (firmware, images) stream
+ * from their descriptor.  The cap also bounds what a slow client pins: a
+ * response evicted while it is still being sent lives until then, one a
+ * connection at most, so never more than 16 KiB per connection beyond the
+ * budget (libmicrohttpd's own pool is 32 KiB a connection). */
+#define PTC_SERVE_CACHE_FILE_MAX  (16u << 10)
+#define PTC_SERVE_CACHE_BYTES     (8u << 20)
 #define PTC_SERVE_CACHE_SLOTS     1024u
 
 typedef struct ptc_serve_cached {
